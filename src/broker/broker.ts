@@ -1,0 +1,196 @@
+// The embedded broker: a TCP server speaking the Kafka protocol over the topic store and the group coordinator.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { BrokerConfig } from '../config/index.ts';
+import type { ApiCodec } from '../kafka/api.ts';
+import { ApiVersionsApi } from '../kafka/apis/api-versions.ts';
+import { KafkaErrorCode } from '../kafka/errors.ts';
+import { responseHeaderIsFlexible, type RequestHeader } from '../kafka/header.ts';
+import type { Reader } from '../kafka/reader.ts';
+import { CloseConnection, Connection, NO_RESPONSE, type ConnectionInfo } from './connection.ts';
+import { BrokerError, BrokerErrorCode } from './errors.ts';
+import { GroupCoordinator } from './groups/index.ts';
+import { type HandlerContext, type HandlerEntry } from './handlers/context.ts';
+import { HANDLERS } from './handlers/index.ts';
+import { ProducerIdAllocator } from './producer-ids.ts';
+import { TopicStore } from './topics.ts';
+
+/** The cluster id lives in dataDir/cluster.json, made once (22 url-safe characters, like Kafka's). */
+async function readOrCreateClusterId(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'cluster.json');
+  try {
+    const meta = JSON.parse(await readFile(file, 'utf8')) as { clusterId?: unknown };
+    if (typeof meta.clusterId === 'string' && meta.clusterId.length > 0) return meta.clusterId;
+  } catch {
+    // first start: no file yet
+  }
+  const clusterId = randomBytes(16).toString('base64url');
+  await writeFile(`${file}.tmp`, JSON.stringify({ clusterId }, null, 2));
+  await rename(`${file}.tmp`, file);
+  return clusterId;
+}
+
+export type BrokerOptions = {
+  /** Where log lines go (default: stderr with a timestamp). */
+  log?: (line: string) => void;
+};
+
+export type BrokerStats = { connectionsOpen: number; connectionsTotal: number; requestsTotal: number; connectionsClosedForErrors: number };
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly topics: TopicStore;
+  readonly groups: GroupCoordinator;
+  readonly producerIds: ProducerIdAllocator;
+  readonly log: (line: string) => void;
+  /** Stable id of this broker's data directory, reported in Metadata. */
+  readonly clusterId: string;
+  readonly stats: BrokerStats = { connectionsOpen: 0, connectionsTotal: 0, requestsTotal: 0, connectionsClosedForErrors: 0 };
+  private readonly server: net.Server;
+  private readonly connections = new Set<Connection>();
+  private readonly apis: Map<number, HandlerEntry>;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private nextConnectionId = 1;
+  private boundPort = 0;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    config: BrokerConfig,
+    clusterId: string,
+    topics: TopicStore,
+    groups: GroupCoordinator,
+    producerIds: ProducerIdAllocator,
+    log: (line: string) => void,
+  ) {
+    this.config = config;
+    this.producerIds = producerIds;
+    this.clusterId = clusterId;
+    this.topics = topics;
+    this.groups = groups;
+    this.log = log;
+    this.apis = new Map(HANDLERS.map((h) => [h.api.key, h]));
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Opens the data directory (recovering every partition log) and starts listening. */
+  static async start(config: BrokerConfig, options: BrokerOptions = {}): Promise<Broker> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} broker: ${line}\n`));
+    const topics = await TopicStore.open(config);
+    const clusterId = await readOrCreateClusterId(config.dataDir);
+    const groups = await GroupCoordinator.open(path.join(config.dataDir, 'groups'), {
+      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      offsetMetadataMaxBytes: 4096,
+    });
+    const broker = new Broker(config, clusterId, topics, groups, await ProducerIdAllocator.open(config.dataDir), log);
+    broker.server.listen({ host: config.host, port: config.port });
+    try {
+      await Promise.race([once(broker.server, 'listening'), once(broker.server, 'error').then(([e]) => Promise.reject(e as Error))]);
+    } catch (cause) {
+      await groups.close();
+      await topics.close();
+      throw new BrokerError(BrokerErrorCode.LISTEN_FAILED, `cannot listen on ${config.host}:${config.port}: ${(cause as Error).message}`, { cause });
+    }
+    broker.boundPort = (broker.server.address() as net.AddressInfo).port;
+    broker.retentionTimer = setInterval(() => {
+      broker.topics.applyRetention().then(
+        (n) => n > 0 && log(`retention deleted ${n} segment(s)`),
+        (err: unknown) => log(`retention failed: ${(err as Error).message}`),
+      );
+    }, config.retentionCheckIntervalMs);
+    broker.retentionTimer.unref();
+    return broker;
+  }
+
+  get host(): string {
+    return this.config.advertisedHost;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** The ApiVersions answer: every API with a handler, at the range its codec advertises. */
+  advertisedApis(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return [...this.apis.values()]
+      .map((h) => ({ apiKey: h.api.key, minVersion: h.api.minVersion, maxVersion: h.api.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, this.nextConnectionId++, (c, h, b) => this.handleFrame(c, h, b), {
+      maxRequestBytes: this.config.maxRequestBytes,
+      maxInFlight: 256,
+      idleTimeoutMs: this.config.connectionsMaxIdleMs,
+      log: (line) => {
+        this.stats.connectionsClosedForErrors++;
+        this.log(line);
+      },
+    });
+    this.connections.add(conn);
+    this.stats.connectionsOpen++;
+    this.stats.connectionsTotal++;
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      this.stats.connectionsOpen--;
+    });
+  }
+
+  private async handleFrame(conn: ConnectionInfo, header: RequestHeader, body: Reader) {
+    this.stats.requestsTotal++;
+    const entry = this.apis.get(header.apiKey);
+    const who = `client ${JSON.stringify(header.clientId)} (${conn.remote})`;
+    if (!entry) throw new CloseConnection(`unknown api key ${header.apiKey} v${header.apiVersion} from ${who}`);
+    const api = entry.api as ApiCodec<unknown, unknown>;
+    const version = header.apiVersion;
+    if (version < 0 || version > api.maxVersion) {
+      if (api.key === ApiVersionsApi.key) {
+        // KIP-511: answer an unknown ApiVersions version with a v0 body carrying UNSUPPORTED_VERSION and our ranges,
+        // so the client can retry with a version we speak.
+        const res = { errorCode: KafkaErrorCode.UNSUPPORTED_VERSION, apiKeys: this.advertisedApis(), throttleTimeMs: 0 };
+        return { flexibleHeader: false, write: (w: import('../kafka/writer.ts').Writer) => ApiVersionsApi.encodeResponse(w, 0, res) };
+      }
+      throw new CloseConnection(`unsupported ${api.name} version ${version} (supported ${api.minVersion}–${api.maxVersion}) from ${who}`);
+    }
+    const flexible = version >= api.flexibleFrom;
+    let req: unknown;
+    try {
+      if (flexible) body.taggedFields(); // request header v2 ends with tagged fields
+      req = api.decodeRequest(body, version);
+    } catch (err) {
+      throw new CloseConnection(`malformed ${api.name} v${version} request from ${who}: ${(err as Error).message}`);
+    }
+    const ctx: HandlerContext = { broker: this, conn, header };
+    const res = await entry.handle(ctx, req);
+    if (res === NO_RESPONSE) return NO_RESPONSE;
+    return {
+      flexibleHeader: responseHeaderIsFlexible(api.key, flexible),
+      write: (w: import('../kafka/writer.ts').Writer) => api.encodeResponse(w, version, res),
+    };
+  }
+
+  /** Stops accepting, closes every connection, and closes logs and the offset store cleanly. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.retentionTimer) clearInterval(this.retentionTimer);
+      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const c of this.connections) c.close(null);
+      await serverClosed;
+      await this.groups.close();
+      await this.topics.close();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,172 @@
+// One client connection: splits the byte stream into size-prefixed frames, runs requests concurrently, and writes
+// responses strictly in request order (clients pipeline). A frame over the size limit or one that does not decode
+// closes this connection only, with a log line that says why.
+import type { Socket } from 'node:net';
+import { decodeRequestHeaderPrefix, type RequestHeader } from '../kafka/header.ts';
+import { Reader } from '../kafka/reader.ts';
+import { Writer } from '../kafka/writer.ts';
+
+/** Returned by a handler that must not answer (Produce with acks=0). */
+export const NO_RESPONSE = Symbol('no-response');
+
+export type FrameHandler = (
+  conn: ConnectionInfo,
+  header: RequestHeader,
+  body: Reader,
+) => Promise<{ write: (w: Writer) => void; flexibleHeader: boolean } | typeof NO_RESPONSE>;
+
+export type ConnectionInfo = { id: number; remote: string };
+
+export type ConnectionOptions = {
+  maxRequestBytes: number;
+  maxInFlight: number;
+  idleTimeoutMs: number;
+  log: (line: string) => void;
+};
+
+/** Thrown by a frame handler to close the connection (unknown API, malformed body). */
+export class CloseConnection extends Error {}
+
+type Slot = { done: boolean; frame: Buffer | null };
+
+export class Connection {
+  readonly info: ConnectionInfo;
+  private readonly socket: Socket;
+  private readonly handler: FrameHandler;
+  private readonly opts: ConnectionOptions;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private paused = false;
+
+  constructor(socket: Socket, id: number, handler: FrameHandler, opts: ConnectionOptions) {
+    this.socket = socket;
+    this.handler = handler;
+    this.opts = opts;
+    this.info = { id, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` };
+    socket.setNoDelay(true);
+    socket.setTimeout(opts.idleTimeoutMs, () => this.close('idle timeout'));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', () => this.close(null));
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(reason: string | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.opts.log(`closing connection ${this.info.id} from ${this.info.remote}: ${reason}`);
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (!this.closed && this.buffered >= 4) {
+      const head = this.peek(4);
+      const size = head.readInt32BE(0);
+      if (size < 8 || size > this.opts.maxRequestBytes) {
+        this.close(
+          size < 8
+            ? `malformed frame: size ${size} is smaller than a request header`
+            : `request of ${size} bytes exceeds broker.maxRequestBytes (${this.opts.maxRequestBytes})`,
+        );
+        return;
+      }
+      if (this.buffered < 4 + size) return;
+      const frame = this.take(4 + size).subarray(4);
+      this.dispatch(frame);
+    }
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [all];
+    return all;
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      this.buffered -= n;
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return first.subarray(0, n);
+    }
+    const all = Buffer.concat(this.chunks);
+    this.chunks = all.length > n ? [all.subarray(n)] : [];
+    this.buffered -= n;
+    return all.subarray(0, n);
+  }
+
+  private dispatch(frame: Buffer): void {
+    const r = new Reader(frame);
+    let header: RequestHeader;
+    try {
+      header = decodeRequestHeaderPrefix(r);
+    } catch (err) {
+      this.close(`malformed request header: ${(err as Error).message}`);
+      return;
+    }
+    const slot: Slot = { done: false, frame: null };
+    this.slots.push(slot);
+    if (this.slots.length >= this.opts.maxInFlight) this.pause();
+    this.handler(this.info, header, r).then(
+      (result) => {
+        if (result !== NO_RESPONSE) {
+          const w = new Writer(128);
+          w.int32(0).int32(header.correlationId);
+          if (result.flexibleHeader) w.uvarint(0);
+          result.write(w);
+          const out = w.bytesWritten();
+          out.writeInt32BE(out.length - 4, 0);
+          slot.frame = out;
+        }
+        slot.done = true;
+        this.flush();
+      },
+      (err: unknown) => {
+        slot.done = true;
+        if (err instanceof CloseConnection) this.close(err.message);
+        else this.close(`internal error handling api ${header.apiKey} v${header.apiVersion}: ${(err as Error)?.stack ?? String(err)}`);
+      },
+    );
+  }
+
+  private flush(): void {
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const slot = this.slots.shift()!;
+      if (slot.frame && !this.closed) {
+        if (!this.socket.write(slot.frame)) this.pause();
+      }
+    }
+    this.maybeResume();
+  }
+
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.paused && this.slots.length < this.opts.maxInFlight && this.socket.writableLength < 4 * 1024 * 1024) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// Broker errors (start-up, storage, topic administration); wire-level errors use Kafka codes instead.
+import { OxbowError, type OxbowErrorOptions } from '../errors.ts';
+
+export const BrokerErrorCode = {
+  /** The broker could not listen on the configured address (port taken, no permission). */
+  LISTEN_FAILED: 'OXBOW_BROKER_LISTEN_FAILED',
+  /** The data directory cannot be created, read or written. */
+  DATA_DIR_UNUSABLE: 'OXBOW_BROKER_DATA_DIR_UNUSABLE',
+  /** A topic name breaks Kafka's rules (characters, length, "." or ".."). */
+  INVALID_TOPIC_NAME: 'OXBOW_BROKER_INVALID_TOPIC_NAME',
+  /** A topic setting has a bad value or is unknown. */
+  INVALID_TOPIC_CONFIG: 'OXBOW_BROKER_INVALID_TOPIC_CONFIG',
+  /** The topic does not exist. */
+  UNKNOWN_TOPIC: 'OXBOW_BROKER_UNKNOWN_TOPIC',
+  /** The topic already exists. */
+  TOPIC_EXISTS: 'OXBOW_BROKER_TOPIC_EXISTS',
+} as const;
+export type BrokerErrorCode = (typeof BrokerErrorCode)[keyof typeof BrokerErrorCode];
+
+export class BrokerError extends OxbowError {
+  declare readonly code: BrokerErrorCode;
+  constructor(code: BrokerErrorCode, message: string, options?: OxbowErrorOptions) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,42 @@
+// `oxbow broker`: runs the embedded Kafka-compatible broker alone until SIGTERM or SIGINT.
+import { Broker } from '../broker/index.ts';
+import { loadConfig, type OxbowConfigInput } from '../config/index.ts';
+import { intFlag, parse } from './args.ts';
+
+const USAGE = `Usage: oxbow broker [--port <n>] [--host <addr>] [--data-dir <dir>] [--config <file>]
+
+Runs the embedded Kafka-compatible broker. Prints "listening on <host>:<port>" once it accepts connections.
+  --port <n>        TCP port (default 9092; 0 picks a free port)
+  --host <addr>     address to listen on (default 127.0.0.1)
+  --data-dir <dir>  where partition logs and committed offsets live (default ./data/broker)
+  --config <file>   lake declaration (default ./oxbow.config.ts when present)`;
+
+export async function broker(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, config: { type: 'string' } }, USAGE);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const overrides: OxbowConfigInput = {
+    broker: { port: intFlag('port', values.port, 0, 65535), host: values.host as string | undefined, dataDir: values['data-dir'] as string | undefined },
+  };
+  const config = await loadConfig({ file: values.config as string | undefined, overrides });
+  const b = await Broker.start(config.broker);
+  process.stdout.write(`listening on ${b.address}\n`);
+  return runUntilSignal(async () => {
+    await b.close();
+  });
+}
+
+/** Waits for SIGTERM or SIGINT, then shuts down cleanly; a second signal exits at once. */
+export async function runUntilSignal(shutdown: () => Promise<void>): Promise<number> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.once(signal, () => process.exit(130));
+  process.stderr.write(`${signal}: shutting down\n`);
+  await shutdown();
+  process.stderr.write('stopped cleanly\n');
+  return 0;
+}

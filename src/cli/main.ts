@@ -1,0 +1,55 @@
+// The `oxbow` command: dispatches to one module per command and turns errors into messages and exit codes.
+import { OxbowError } from '../errors.ts';
+import { CliError, CliErrorCode } from './args.ts';
+
+type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  up: { summary: 'run the whole lake in one process on embedded defaults and print its endpoints', run: async (a) => (await import('./up.ts')).up(a) },
+  broker: { summary: 'run the embedded Kafka-compatible broker alone', run: async (a) => (await import('./broker.ts')).broker(a) },
+  topics: { summary: 'list, create, describe or delete topics', run: async (a) => (await import('./topics.ts')).topics(a) },
+  produce: { summary: 'send one record per line of standard input to a topic', run: async (a) => (await import('./produce.ts')).produce(a) },
+  consume: { summary: 'print records of a topic as NDJSON', run: async (a) => (await import('./consume.ts')).consume(a) },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Oxbow: an open-source data lake for the hybrid cloud.',
+    '',
+    'Usage: oxbow <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `oxbow <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 78 configuration error. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    process.stdout.write(`oxbow ${pkg.version}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new CliError(CliErrorCode.USAGE, `unknown command "${name}"\n\n${usage()}`);
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof OxbowError) {
+      process.stderr.write(`oxbow ${name}: ${err.message} [${err.code}]\n`);
+      return err.code === CliErrorCode.USAGE ? 2 : err.code.startsWith('OXBOW_CONFIG_') ? 78 : 1;
+    }
+    process.stderr.write(`oxbow ${name}: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,176 @@
+// The configuration model: every setting with its type, default and allowed values, validated once at start.
+import { ConfigError, ConfigErrorCode } from './errors.ts';
+import { parseBytes, parseDurationMs } from './units.ts';
+
+export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'os' };
+
+export type BrokerConfig = {
+  /** Address the broker listens on. */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Host name clients are told to connect to (Metadata, FindCoordinator). */
+  advertisedHost: string;
+  nodeId: number;
+  /** Where partition logs and committed offsets live. */
+  dataDir: string;
+  /** Create a topic the first time a client asks for it (Metadata with auto-create, Produce). */
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  /** Largest request frame accepted; a larger one closes that connection. */
+  maxRequestBytes: number;
+  segmentBytes: number;
+  retentionMs: number;
+  retentionBytes: number;
+  maxMessageBytes: number;
+  indexIntervalBytes: number;
+  fsync: FsyncPolicy;
+  retentionCheckIntervalMs: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  /** Close a connection that has sent nothing for this long. */
+  connectionsMaxIdleMs: number;
+};
+
+export type OxbowConfig = {
+  broker: BrokerConfig;
+  kafka: {
+    /** Bootstrap servers of an external Kafka cluster; empty means the embedded broker. */
+    brokers: string[];
+    clientId: string;
+  };
+};
+
+/** What a user may write: every key optional, durations and sizes in human units. */
+export type OxbowConfigInput = {
+  broker?: { [K in keyof BrokerConfig]?: (K extends 'fsync' ? 'always' | 'os' | string | number : BrokerConfig[K] | string) | undefined };
+  kafka?: { brokers?: string[] | string | undefined; clientId?: string | undefined };
+};
+
+type Setting = {
+  key: string;
+  default: unknown;
+  parse: (v: unknown) => { ok: true; value: unknown } | { ok: false; allowed: string };
+  doc: string;
+};
+
+const int = (min: number, max: number) => (v: unknown) => {
+  const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
+    ? ({ ok: true, value: n } as const)
+    : ({ ok: false, allowed: `an integer from ${min} to ${max}` } as const);
+};
+const duration = (min: number, allowForever = false) => (v: unknown) => {
+  const n = parseDurationMs(v);
+  if (n !== null && allowForever && n === -1) return { ok: true, value: -1 } as const;
+  return n !== null && Number.isInteger(n) && n >= min
+    ? ({ ok: true, value: n } as const)
+    : ({ ok: false, allowed: `a duration of at least ${min} ms (a number of ms, or e.g. "500ms", "30s", "7d")${allowForever ? ', or -1 for forever' : ''}` } as const);
+};
+const size = (min: number, max: number, allowUnlimited = false) => (v: unknown) => {
+  const n = parseBytes(v);
+  if (n !== null && allowUnlimited && n === -1) return { ok: true, value: -1 } as const;
+  return n !== null && Number.isInteger(n) && n >= min && n <= max
+    ? ({ ok: true, value: n } as const)
+    : ({ ok: false, allowed: `a size from ${min} to ${max} bytes (a number, or e.g. "512KiB", "1GiB")${allowUnlimited ? ', or -1 for unlimited' : ''}` } as const);
+};
+const bool = (v: unknown) =>
+  typeof v === 'boolean' ? ({ ok: true, value: v } as const)
+  : v === 'true' || v === 'false' ? ({ ok: true, value: v === 'true' } as const)
+  : ({ ok: false, allowed: 'true or false' } as const);
+const text = (pattern: RegExp, allowed: string) => (v: unknown) =>
+  typeof v === 'string' && pattern.test(v) ? ({ ok: true, value: v } as const) : ({ ok: false, allowed } as const);
+const fsync = (v: unknown) => {
+  if (v === 'always' || v === 'os') return { ok: true, value: { mode: v } } as const;
+  const n = parseDurationMs(v);
+  if (n !== null && Number.isInteger(n) && n >= 1) return { ok: true, value: { mode: 'interval', intervalMs: n } } as const;
+  return { ok: false, allowed: '"always" (fsync every write), "os" (leave it to the OS), or an interval such as "200ms"' } as const;
+};
+const hostList = (v: unknown) => {
+  const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  return Array.isArray(list) && list.every((s) => typeof s === 'string' && /^[^:\s]+:\d{1,5}$/.test(s))
+    ? ({ ok: true, value: list } as const)
+    : ({ ok: false, allowed: 'a list of host:port strings (or one comma-separated string)' } as const);
+};
+
+export const SETTINGS: readonly Setting[] = [
+  { key: 'broker.host', default: '127.0.0.1', parse: text(/^[\w.:-]+$/, 'a host name or IP address'), doc: 'Address the embedded broker listens on.' },
+  { key: 'broker.port', default: 9092, parse: int(0, 65535), doc: 'TCP port of the embedded broker; 0 picks a free one.' },
+  { key: 'broker.advertisedHost', default: '', parse: text(/^[\w.:-]*$/, 'a host name or IP address'), doc: 'Host clients are told to connect to; defaults to `broker.host` (or 127.0.0.1 when listening on all addresses).' },
+  { key: 'broker.nodeId', default: 1, parse: int(0, 2 ** 31 - 1), doc: 'Node id reported in Metadata.' },
+  { key: 'broker.dataDir', default: './data/broker', parse: text(/^.+$/, 'a directory path'), doc: 'Directory for partition logs and committed offsets.' },
+  { key: 'broker.autoCreateTopics', default: true, parse: bool, doc: 'Create unknown topics on Metadata (when the client allows it) and Produce.' },
+  { key: 'broker.defaultPartitions', default: 1, parse: int(1, 10_000), doc: 'Partitions of an auto-created topic.' },
+  { key: 'broker.maxRequestBytes', default: 100 * 1024 * 1024, parse: size(1024, 2 ** 31 - 1), doc: 'Largest request frame; a larger one closes the connection.' },
+  { key: 'broker.segmentBytes', default: 1024 ** 3, parse: size(1024, 2 ** 31 - 1), doc: 'Size at which a partition log rolls to a new segment (`segment.bytes`).' },
+  { key: 'broker.retentionMs', default: 7 * 86_400_000, parse: duration(1, true), doc: 'Delete segments older than this (`retention.ms`); -1 keeps forever.' },
+  { key: 'broker.retentionBytes', default: -1, parse: size(1, 2 ** 53, true), doc: 'Delete oldest segments while a partition is larger (`retention.bytes`); -1 is unlimited.' },
+  { key: 'broker.maxMessageBytes', default: 1024 * 1024 + 12, parse: size(64, 2 ** 31 - 1), doc: 'Largest record batch accepted (`max.message.bytes`).' },
+  { key: 'broker.indexIntervalBytes', default: 4096, parse: size(1, 2 ** 31 - 1), doc: 'Bytes of log between offset index entries.' },
+  { key: 'broker.fsync', default: 'always', parse: fsync, doc: 'When writes reach the disk before they are acknowledged: `always`, an interval like `200ms`, or `os`.' },
+  { key: 'broker.retentionCheckIntervalMs', default: 60_000, parse: duration(10), doc: 'How often retention runs.' },
+  { key: 'broker.groupInitialRebalanceDelayMs', default: 0, parse: duration(0), doc: 'Wait for more members before the first rebalance of an empty group.' },
+  { key: 'broker.groupMinSessionTimeoutMs', default: 6000, parse: duration(1), doc: 'Smallest session timeout a consumer may ask for.' },
+  { key: 'broker.groupMaxSessionTimeoutMs', default: 1_800_000, parse: duration(1), doc: 'Largest session timeout a consumer may ask for.' },
+  { key: 'broker.connectionsMaxIdleMs', default: 600_000, parse: duration(1000), doc: 'Close connections idle for this long.' },
+  { key: 'kafka.brokers', default: [], parse: hostList, doc: 'Bootstrap servers of an external Kafka cluster; empty uses the embedded broker.' },
+  { key: 'kafka.clientId', default: 'oxbow', parse: text(/^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'), doc: "Client id of Oxbow's own Kafka clients." },
+];
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/**
+ * Validates user input against the model and fills in defaults. Throws ConfigError naming the first bad key,
+ * its value and what is allowed; unknown keys are refused so that typos do not pass silently.
+ */
+export function resolveConfig(input: OxbowConfigInput = {}): OxbowConfig {
+  const known = new Map(SETTINGS.map((s) => [s.key, s]));
+  const sections = new Set(SETTINGS.map((s) => s.key.split('.')[0]!));
+  const values = new Map<string, unknown>();
+  for (const [section, body] of Object.entries(input as Record<string, unknown>)) {
+    if (!sections.has(section)) {
+      throw new ConfigError(ConfigErrorCode.UNKNOWN_KEY, `unknown configuration section "${section}"; known sections: ${[...sections].join(', ')}`, { fields: { key: section } });
+    }
+    if (body === undefined) continue;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ConfigError(ConfigErrorCode.INVALID, `${section}: ${describe(body)} is not allowed; expected an object of settings`, { fields: { key: section, value: body } });
+    }
+    for (const [k, v] of Object.entries(body)) {
+      const key = `${section}.${k}`;
+      if (!known.has(key)) {
+        const near = [...known.keys()].filter((n) => n.startsWith(`${section}.`)).map((n) => n.slice(section.length + 1));
+        throw new ConfigError(ConfigErrorCode.UNKNOWN_KEY, `unknown configuration key "${key}"; known keys in ${section}: ${near.join(', ')}`, { fields: { key } });
+      }
+      if (v !== undefined) values.set(key, v);
+    }
+  }
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const s of SETTINGS) {
+    const raw = values.has(s.key) ? values.get(s.key) : s.default;
+    const parsed = s.parse(raw);
+    if (!parsed.ok) {
+      throw new ConfigError(ConfigErrorCode.INVALID, `${s.key}: ${describe(raw)} is not allowed; expected ${parsed.allowed}`, {
+        fields: { key: s.key, value: raw, allowed: parsed.allowed },
+      });
+    }
+    const [section, name] = s.key.split('.') as [string, string];
+    (out[section] ??= {})[name] = parsed.value;
+  }
+  const config = out as unknown as OxbowConfig;
+  const b = config.broker;
+  if (b.groupMinSessionTimeoutMs > b.groupMaxSessionTimeoutMs) {
+    throw new ConfigError(ConfigErrorCode.INVALID, `broker.groupMinSessionTimeoutMs: ${b.groupMinSessionTimeoutMs} is not allowed; expected at most broker.groupMaxSessionTimeoutMs (${b.groupMaxSessionTimeoutMs})`, {
+      fields: { key: 'broker.groupMinSessionTimeoutMs', value: b.groupMinSessionTimeoutMs },
+    });
+  }
+  if (b.advertisedHost === '') b.advertisedHost = b.host === '0.0.0.0' || b.host === '::' ? '127.0.0.1' : b.host;
+  return config;
+}
