@@ -10,6 +10,7 @@ import { ApiVersionsApi } from '../kafka/apis/api-versions.ts';
 import { KafkaErrorCode } from '../kafka/errors.ts';
 import { responseHeaderIsFlexible, type RequestHeader } from '../kafka/header.ts';
 import type { Reader } from '../kafka/reader.ts';
+import type { Writer } from '../kafka/writer.ts';
 import { CloseConnection, Connection, NO_RESPONSE, type ConnectionInfo } from './connection.ts';
 import { BrokerError, BrokerErrorCode } from './errors.ts';
 import { GroupCoordinator } from './groups/index.ts';
@@ -160,7 +161,7 @@ export class Broker {
         // KIP-511: answer an unknown ApiVersions version with a v0 body carrying UNSUPPORTED_VERSION and our ranges,
         // so the client can retry with a version we speak.
         const res = { errorCode: KafkaErrorCode.UNSUPPORTED_VERSION, apiKeys: this.advertisedApis(), throttleTimeMs: 0 };
-        return { flexibleHeader: false, write: (w: import('../kafka/writer.ts').Writer) => ApiVersionsApi.encodeResponse(w, 0, res) };
+        return { flexibleHeader: false, write: (w: Writer) => ApiVersionsApi.encodeResponse(w, 0, res) };
       }
       throw new CloseConnection(`unsupported ${api.name} version ${version} (supported ${api.minVersion}–${api.maxVersion}) from ${who}`);
     }
@@ -177,7 +178,7 @@ export class Broker {
     if (res === NO_RESPONSE) return NO_RESPONSE;
     return {
       flexibleHeader: responseHeaderIsFlexible(api.key, flexible),
-      write: (w: import('../kafka/writer.ts').Writer) => api.encodeResponse(w, version, res),
+      write: (w: Writer) => api.encodeResponse(w, version, res),
     };
   }
 

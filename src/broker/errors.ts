@@ -8,8 +8,6 @@ export const BrokerErrorCode = {
   DATA_DIR_UNUSABLE: 'OXBOW_BROKER_DATA_DIR_UNUSABLE',
   /** A topic name breaks Kafka's rules (characters, length, "." or ".."). */
   INVALID_TOPIC_NAME: 'OXBOW_BROKER_INVALID_TOPIC_NAME',
-  /** A topic setting has a bad value or is unknown. */
-  INVALID_TOPIC_CONFIG: 'OXBOW_BROKER_INVALID_TOPIC_CONFIG',
   /** The topic does not exist. */
   UNKNOWN_TOPIC: 'OXBOW_BROKER_UNKNOWN_TOPIC',
   /** The topic already exists. */

@@ -11,9 +11,34 @@ import { resolveConfig, type OxbowConfigInput } from '../../src/config/index.ts'
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const OXBOW_BIN = path.join(ROOT, 'bin', 'oxbow.js');
 
+const stacks = new WeakMap<TestContext, (() => unknown)[]>();
+
+/**
+ * Registers cleanup that runs when the test ends, last registered first (clients close before the broker they use,
+ * the broker before its directory is removed).
+ */
+export function defer(t: TestContext, fn: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const fresh: (() => unknown)[] = [];
+    stacks.set(t, fresh);
+    stack = fresh;
+    t.after(async () => {
+      for (const f of fresh.reverse()) {
+        try {
+          await f();
+        } catch {
+          // cleanup of one resource must not skip the others
+        }
+      }
+    });
+  }
+  stack.push(fn);
+}
+
 export async function tempDir(t: TestContext, prefix = 'oxbow-test-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -25,7 +50,7 @@ export async function startBroker(t: TestContext, broker: OxbowConfigInput['brok
   const logs: string[] = [];
   const config = resolveConfig({ broker: { port: 0, dataDir: dir, fsync: 'os', ...broker } });
   const b = await Broker.start(config.broker, { log: (line) => logs.push(line) });
-  t.after(() => b.close());
+  defer(t, () => b.close());
   return { broker: b, address: b.address, dataDir: dir, logs };
 }
 
@@ -38,7 +63,7 @@ export async function spawnBroker(t: TestContext, args: string[]): Promise<Broke
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.after(() => {
+  defer(t, () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const address = await new Promise<string>((resolve, reject) => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { eventually, startBroker } from '../helpers/broker.ts';
+import { eventually, startBroker, defer } from '../helpers/broker.ts';
 
 function kafka(address: string, clientId: string) {
   return new Kafka({ clientId, brokers: [address], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
@@ -26,7 +26,7 @@ test('KafkaJS admin creates topics on the controller and lists them', async (t) 
   const { broker, address } = await startBroker(t);
   const admin = kafka(address, 'kjs-admin').admin();
   await admin.connect();
-  t.after(() => admin.disconnect());
+  defer(t, () => admin.disconnect());
   assert.equal(await admin.createTopics({ topics: [{ topic: 'kjs.admin', numPartitions: 3 }] }), true);
   assert.equal(await admin.createTopics({ topics: [{ topic: 'kjs.admin', numPartitions: 3 }] }), false);
   assert.equal(broker.topics.get('kjs.admin')!.partitions.length, 3);
@@ -42,7 +42,7 @@ test('KafkaJS produces and consumes from explicit offsets (seek)', async (t) => 
   await produceRange(k, 'kjs.seek', 0, 2000);
   const consumer = k.consumer({ groupId: 'kjs-seek', sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
   await consumer.connect();
-  t.after(() => consumer.disconnect());
+  defer(t, () => consumer.disconnect());
   await consumer.subscribe({ topic: 'kjs.seek' });
   const seen: number[] = [];
   await consumer.run({
@@ -76,7 +76,7 @@ test('KafkaJS: a group of three shares the partitions and every record is delive
     });
     consumers.push(c);
   }
-  t.after(async () => {
+  defer(t, async () => {
     for (const c of consumers) await c.disconnect().catch(() => undefined);
   });
   await eventually(() => {

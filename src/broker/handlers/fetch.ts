@@ -4,6 +4,8 @@ import { KafkaErrorCode } from '../../kafka/errors.ts';
 import type { PartitionLog } from '../log/index.ts';
 import { handler, type HandlerContext } from './context.ts';
 
+const EMPTY = Buffer.alloc(0);
+
 type Evaluated = { response: FetchResponse; bytes: number; anyError: boolean; logs: PartitionLog[]; ends: number[] };
 
 function empty(partitionIndex: number, errorCode: number, log?: PartitionLog): FetchPartitionData {
@@ -19,7 +21,8 @@ function empty(partitionIndex: number, errorCode: number, log?: PartitionLog): F
     snapshotId: null,
     abortedTransactions: null,
     preferredReadReplica: -1,
-    records: null,
+    // An empty record set, never null: librdkafka rejects a null (-1) MessageSetSize.
+    records: EMPTY,
   };
 }
 

@@ -1,0 +1,595 @@
+// One log segment: `<baseOffset, 20 digits>.log` holding whole record batches back to back, a sparse offset index
+// (`.index`: relative offset int32, file position int32) and a time index (`.timeindex`: timestamp int64, relative offset int32).
+import type { FileHandle } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { assert } from '../../errors.ts';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD,
+  MIN_BATCH_LENGTH,
+  computeBatchCrc,
+  readBatchHeader,
+  type BatchHeader,
+} from '../../kafka/record-batch.ts';
+
+const OFFSET_ENTRY_BYTES = 8;
+const TIME_ENTRY_BYTES = 12;
+const SCAN_CHUNK_BYTES = 1 << 20;
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return String(baseOffset).padStart(20, '0') + suffix;
+}
+
+/** The base offset a segment file name carries, or null when the name is not one of ours. */
+export function parseSegmentFileName(name: string): { baseOffset: number; suffix: string } | null {
+  const m = /^(\d{20})(\.log|\.index|\.timeindex)$/.exec(name);
+  if (m === null) return null;
+  return { baseOffset: Number(m[1]), suffix: m[2]! };
+}
+
+/** Sparse map from a batch's relative base offset to its file position; both columns strictly increase. */
+export class OffsetIndex {
+  readonly relOffsets: number[] = [];
+  readonly positions: number[] = [];
+
+  get length(): number {
+    return this.relOffsets.length;
+  }
+
+  append(relOffset: number, position: number): void {
+    const n = this.relOffsets.length;
+    assert(n === 0 || (relOffset > this.relOffsets[n - 1]! && position > this.positions[n - 1]!), 'offset index entries only grow');
+    this.relOffsets.push(relOffset);
+    this.positions.push(position);
+  }
+
+  /** Position of the last indexed batch starting at or before `relOffset` (0, the segment start, when none). */
+  lookup(relOffset: number): number {
+    let lo = 0;
+    let hi = this.relOffsets.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.relOffsets[mid]! <= relOffset) {
+        found = this.positions[mid]!;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  static encodeEntry(relOffset: number, position: number): Buffer {
+    const b = Buffer.allocUnsafe(OFFSET_ENTRY_BYTES);
+    b.writeInt32BE(relOffset, 0);
+    b.writeInt32BE(position, 4);
+    return b;
+  }
+
+  encode(): Buffer {
+    return Buffer.concat(this.relOffsets.map((r, i) => OffsetIndex.encodeEntry(r, this.positions[i]!)));
+  }
+
+  /** Decodes an index file; `consistent` is false when it had to drop entries that cannot be right for this log. */
+  static decode(buf: Buffer, logBytes: number): { index: OffsetIndex; consistent: boolean } {
+    const index = new OffsetIndex();
+    const whole = buf.length - (buf.length % OFFSET_ENTRY_BYTES);
+    for (let p = 0; p < whole; p += OFFSET_ENTRY_BYTES) {
+      const rel = buf.readInt32BE(p);
+      const pos = buf.readInt32BE(p + 4);
+      const n = index.length;
+      const ok = rel >= 0 && pos >= 0 && pos < logBytes && (n === 0 || (rel > index.relOffsets[n - 1]! && pos > index.positions[n - 1]!));
+      if (!ok) return { index, consistent: false };
+      index.append(rel, pos);
+    }
+    return { index, consistent: whole === buf.length };
+  }
+}
+
+/**
+ * Sparse time index. An entry (timestamp T, relative offset R) says: every batch before R in this segment has a
+ * maxTimestamp <= T. A sealed segment's last entry has R = its end, so T is the segment's largest timestamp.
+ */
+export class TimeIndex {
+  readonly timestamps: number[] = [];
+  readonly relOffsets: number[] = [];
+
+  get length(): number {
+    return this.timestamps.length;
+  }
+
+  get lastTimestamp(): number {
+    return this.timestamps.at(-1) ?? -1;
+  }
+
+  get lastRelOffset(): number {
+    return this.relOffsets.at(-1) ?? -1;
+  }
+
+  append(timestamp: number, relOffset: number): void {
+    const n = this.timestamps.length;
+    assert(n === 0 || (timestamp >= this.timestamps[n - 1]! && relOffset >= this.relOffsets[n - 1]!), 'time index entries only grow');
+    this.timestamps.push(timestamp);
+    this.relOffsets.push(relOffset);
+  }
+
+  /** Relative offset from which to scan for the first batch with maxTimestamp >= ts (0 when no entry rules anything out). */
+  lookup(timestampMs: number): number {
+    let lo = 0;
+    let hi = this.timestamps.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timestamps[mid]! < timestampMs) {
+        found = this.relOffsets[mid]!;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  static encodeEntry(timestamp: number, relOffset: number): Buffer {
+    const b = Buffer.allocUnsafe(TIME_ENTRY_BYTES);
+    b.writeBigInt64BE(BigInt(timestamp), 0);
+    b.writeInt32BE(relOffset, 8);
+    return b;
+  }
+
+  encode(): Buffer {
+    return Buffer.concat(this.timestamps.map((t, i) => TimeIndex.encodeEntry(t, this.relOffsets[i]!)));
+  }
+
+  static decode(buf: Buffer, endRelOffset: number): { index: TimeIndex; consistent: boolean } {
+    const index = new TimeIndex();
+    const whole = buf.length - (buf.length % TIME_ENTRY_BYTES);
+    for (let p = 0; p < whole; p += TIME_ENTRY_BYTES) {
+      const ts = Number(buf.readBigInt64BE(p));
+      const rel = buf.readInt32BE(p + 8);
+      const n = index.length;
+      const ok = rel >= 0 && rel <= endRelOffset && (n === 0 || (ts >= index.timestamps[n - 1]! && rel >= index.relOffsets[n - 1]!));
+      if (!ok) return { index, consistent: false };
+      index.append(ts, rel);
+    }
+    return { index, consistent: whole === buf.length };
+  }
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, n: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < n) {
+    const { bytesRead } = await fh.read(buf, done, n - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+async function readWholeFile(file: string): Promise<Buffer | null> {
+  try {
+    const fh = await open(file, 'r');
+    try {
+      const { size } = await fh.stat();
+      const buf = Buffer.alloc(size);
+      const n = await readFully(fh, buf, size, 0);
+      return buf.subarray(0, n);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export type ScanStep =
+  | { kind: 'batch'; pos: number; header: BatchHeader }
+  | { kind: 'end'; pos: number }
+  | { kind: 'bad'; pos: number; reason: string };
+
+/** Walks the batches of a segment file between two positions, reading in large chunks; optionally checks each CRC. */
+export class BatchScanner {
+  pos: number;
+  private readonly fh: FileHandle;
+  private readonly end: number;
+  private readonly verifyCrc: boolean;
+  private buf: Buffer = Buffer.alloc(0);
+  private bufPos = 0;
+  private bufLen = 0;
+
+  constructor(fh: FileHandle, from: number, end: number, verifyCrc: boolean) {
+    this.fh = fh;
+    this.pos = from;
+    this.end = end;
+    this.verifyCrc = verifyCrc;
+  }
+
+  /** Makes bytes [pos, pos+n) available in the buffer; false when the file (or range) ends first. */
+  private async ensure(n: number): Promise<boolean> {
+    if (this.pos >= this.bufPos && this.pos + n <= this.bufPos + this.bufLen) return true;
+    if (this.pos + n > this.end) return false;
+    const size = Math.max(n, Math.min(SCAN_CHUNK_BYTES, this.end - this.pos));
+    if (this.buf.length < size) this.buf = Buffer.allocUnsafe(size);
+    this.bufPos = this.pos;
+    this.bufLen = await readFully(this.fh, this.buf, size, this.pos);
+    return this.bufLen >= n;
+  }
+
+  async next(): Promise<ScanStep> {
+    const pos = this.pos;
+    if (pos >= this.end) return { kind: 'end', pos };
+    if (!(await this.ensure(BATCH_HEADER_BYTES))) return { kind: 'bad', pos, reason: 'batch header cut off' };
+    const at = pos - this.bufPos;
+    const batchLength = this.buf.readInt32BE(at + 8);
+    const magic = this.buf.readInt8(at + 16);
+    if (magic !== 2) return { kind: 'bad', pos, reason: `magic ${magic}` };
+    if (batchLength < MIN_BATCH_LENGTH) return { kind: 'bad', pos, reason: `batchLength ${batchLength}` };
+    if (!(await this.ensure(BATCH_LOG_OVERHEAD + batchLength))) return { kind: 'bad', pos, reason: 'batch cut off' };
+    const at2 = pos - this.bufPos;
+    const header = readBatchHeader(this.buf, at2);
+    if (this.verifyCrc && computeBatchCrc(this.buf, at2, header.byteLength) !== header.crc) {
+      return { kind: 'bad', pos, reason: 'CRC-32C mismatch' };
+    }
+    this.pos = pos + header.byteLength;
+    return { kind: 'batch', pos, header };
+  }
+}
+
+/** Builds index entries the same way on append and on rebuild, so a rebuilt index equals the one written live. */
+export class Indexer {
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private readonly baseOffset: number;
+  private bytesSinceEntry = 0;
+  maxTimestamp: number;
+
+  constructor(baseOffset: number, offsetIndex = new OffsetIndex(), timeIndex = new TimeIndex(), maxTimestamp = -1) {
+    this.baseOffset = baseOffset;
+    this.offsetIndex = offsetIndex;
+    this.timeIndex = timeIndex;
+    this.maxTimestamp = maxTimestamp;
+  }
+
+  /** Records one batch at `pos`; returns the bytes of new index entries for each file (empty when none). */
+  add(pos: number, h: BatchHeader, indexIntervalBytes: number): { offsetBytes: Buffer | null; timeBytes: Buffer | null } {
+    let offsetBytes: Buffer | null = null;
+    let timeBytes: Buffer | null = null;
+    if (pos > 0 && this.bytesSinceEntry >= indexIntervalBytes) {
+      const rel = h.baseOffset - this.baseOffset;
+      this.offsetIndex.append(rel, pos);
+      offsetBytes = OffsetIndex.encodeEntry(rel, pos);
+      if (this.maxTimestamp > this.timeIndex.lastTimestamp) {
+        this.timeIndex.append(this.maxTimestamp, rel);
+        timeBytes = TimeIndex.encodeEntry(this.maxTimestamp, rel);
+      }
+      this.bytesSinceEntry = 0;
+    }
+    this.bytesSinceEntry += h.byteLength;
+    if (h.maxTimestamp > this.maxTimestamp) this.maxTimestamp = h.maxTimestamp;
+    return { offsetBytes, timeBytes };
+  }
+}
+
+export type SegmentPaths = { log: string; index: string; timeIndex: string };
+
+export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
+  return {
+    log: path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)),
+    index: path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)),
+    timeIndex: path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)),
+  };
+}
+
+export type RecoveryReport = { truncatedBytes: number; reason: string | null };
+
+export class Segment {
+  readonly baseOffset: number;
+  readonly paths: SegmentPaths;
+  /** Bytes of whole, committed batches; readers never look past it. */
+  sizeBytes = 0;
+  /** Offset after the last batch of this segment. */
+  nextOffset: number;
+  /** Largest batch maxTimestamp in the segment; -1 when empty. */
+  maxTimestamp = -1;
+
+  /** Readers holding the file handle; it is only closed when this drops to zero. */
+  refs = 0;
+  /** The active segment keeps its handles open for its whole life. */
+  pinned = false;
+  deleted = false;
+
+  private fh: FileHandle | null = null;
+  private opening: Promise<FileHandle> | null = null;
+  private indexer: Indexer | null = null;
+  private indexFh: FileHandle | null = null;
+  private timeIndexFh: FileHandle | null = null;
+
+  private constructor(dir: string, baseOffset: number) {
+    this.baseOffset = baseOffset;
+    this.nextOffset = baseOffset;
+    this.paths = segmentPaths(dir, baseOffset);
+  }
+
+  get isOpen(): boolean {
+    return this.fh !== null;
+  }
+
+  /** A new, empty active segment. */
+  static async create(dir: string, baseOffset: number): Promise<Segment> {
+    const s = new Segment(dir, baseOffset);
+    s.fh = await open(s.paths.log, 'w+');
+    s.indexFh = await open(s.paths.index, 'w+');
+    s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
+    s.indexer = new Indexer(baseOffset);
+    s.pinned = true;
+    return s;
+  }
+
+  /**
+   * Opens the last segment for appending after a restart: checks every batch (structure, CRC, contiguous offsets),
+   * truncates the file at the first bad one, and rewrites both indexes from what is left.
+   */
+  static async recoverActive(
+    dir: string,
+    baseOffset: number,
+    indexIntervalBytes: number,
+    onBatch: (h: BatchHeader) => void,
+  ): Promise<{ segment: Segment; report: RecoveryReport }> {
+    const s = new Segment(dir, baseOffset);
+    s.fh = await open(s.paths.log, 'r+');
+    const report = await s.rebuild(indexIntervalBytes, onBatch);
+    s.indexFh = await open(s.paths.index, 'w+');
+    s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
+    const { offsetIndex, timeIndex } = s.indexer!;
+    await writeFully(s.indexFh, offsetIndex.encode(), 0);
+    await writeFully(s.timeIndexFh, timeIndex.encode(), 0);
+    s.pinned = true;
+    return { segment: s, report };
+  }
+
+  /**
+   * Opens the bookkeeping of a sealed segment whose successor starts at `nextOffset`. Its indexes are trusted when
+   * consistent (the time index ends with the segment's end); otherwise the segment is scanned, truncated at the first
+   * bad batch and its indexes rewritten. No handle stays open.
+   */
+  static async loadSealed(
+    dir: string,
+    baseOffset: number,
+    nextOffset: number,
+    indexIntervalBytes: number,
+  ): Promise<{ segment: Segment; report: RecoveryReport }> {
+    const s = new Segment(dir, baseOffset);
+    const size = (await stat(s.paths.log)).size;
+    const endRel = nextOffset - baseOffset;
+    const offsetBuf = await readWholeFile(s.paths.index);
+    const timeBuf = await readWholeFile(s.paths.timeIndex);
+    if (offsetBuf !== null && timeBuf !== null) {
+      const oi = OffsetIndex.decode(offsetBuf, size);
+      const ti = TimeIndex.decode(timeBuf, endRel);
+      const lastRel = oi.index.relOffsets.at(-1) ?? -1;
+      if (oi.consistent && ti.consistent && ti.index.lastRelOffset === endRel && lastRel < endRel && (size === 0) === (endRel === 0)) {
+        s.sizeBytes = size;
+        s.nextOffset = nextOffset;
+        s.maxTimestamp = ti.index.lastTimestamp;
+        return { segment: s, report: { truncatedBytes: 0, reason: null } };
+      }
+    }
+    s.fh = await open(s.paths.log, 'r+');
+    try {
+      const report = await s.rebuild(indexIntervalBytes, () => {});
+      await s.writeSealedIndexes();
+      return { segment: s, report };
+    } finally {
+      await s.closeHandles();
+    }
+  }
+
+  /** Full scan with CRC checks from position 0; truncates at the first bad batch and leaves fresh indexes in memory. */
+  private async rebuild(indexIntervalBytes: number, onBatch: (h: BatchHeader) => void): Promise<RecoveryReport> {
+    const fh = this.fh!;
+    const size = (await fh.stat()).size;
+    const indexer = new Indexer(this.baseOffset);
+    const scanner = new BatchScanner(fh, 0, size, true);
+    let expected = this.baseOffset;
+    let reason: string | null = null;
+    while (true) {
+      const step = await scanner.next();
+      if (step.kind === 'end') break;
+      if (step.kind === 'bad') {
+        reason = `${step.reason} at byte ${step.pos}`;
+        break;
+      }
+      const h = step.header;
+      if (h.baseOffset !== expected) {
+        reason = `batch at byte ${step.pos} has base offset ${h.baseOffset}, expected ${expected}`;
+        scanner.pos = step.pos;
+        break;
+      }
+      indexer.add(step.pos, h, indexIntervalBytes);
+      onBatch(h);
+      expected = h.baseOffset + h.lastOffsetDelta + 1;
+    }
+    const valid = scanner.pos;
+    if (valid < size) {
+      await fh.truncate(valid);
+      await fh.datasync();
+    }
+    this.sizeBytes = valid;
+    this.nextOffset = expected;
+    this.maxTimestamp = indexer.maxTimestamp;
+    this.indexer = indexer;
+    return { truncatedBytes: size - valid, reason };
+  }
+
+  private async writeSealedIndexes(): Promise<void> {
+    const indexer = this.indexer!;
+    const endRel = this.nextOffset - this.baseOffset;
+    if (indexer.timeIndex.lastRelOffset !== endRel) indexer.timeIndex.append(Math.max(this.maxTimestamp, indexer.timeIndex.lastTimestamp), endRel);
+    for (const [file, bytes] of [
+      [this.paths.index, indexer.offsetIndex.encode()],
+      [this.paths.timeIndex, indexer.timeIndex.encode()],
+    ] as const) {
+      const fh = await open(file, 'w');
+      try {
+        await writeFully(fh, bytes, 0);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+
+  /** The log file handle, opened (and the indexes loaded) on demand for a sealed segment. Pair with a release. */
+  async handle(): Promise<FileHandle> {
+    if (this.fh !== null) return this.fh;
+    this.opening ??= this.openForRead();
+    try {
+      return await this.opening;
+    } finally {
+      this.opening = null;
+    }
+  }
+
+  private async openForRead(): Promise<FileHandle> {
+    const fh = await open(this.paths.log, 'r');
+    try {
+      const endRel = this.nextOffset - this.baseOffset;
+      const oi = OffsetIndex.decode((await readWholeFile(this.paths.index)) ?? Buffer.alloc(0), this.sizeBytes);
+      const ti = TimeIndex.decode((await readWholeFile(this.paths.timeIndex)) ?? Buffer.alloc(0), endRel);
+      // A damaged index only makes scans longer (lookups fall back to earlier positions), never wrong.
+      this.indexer = new Indexer(this.baseOffset, oi.index, ti.index, this.maxTimestamp);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    this.fh = fh;
+    return fh;
+  }
+
+  /**
+   * Appends whole batches (already given their offsets) at the end of the file, then the index entries they earn.
+   * With `syncData` the bytes are fdatasync'ed before they count as committed (fsync=always).
+   */
+  async append(records: Buffer, headers: BatchHeader[], indexIntervalBytes: number, syncData: boolean): Promise<void> {
+    const fh = this.fh;
+    assert(fh !== null && this.pinned && this.indexer !== null, 'append goes to the open active segment');
+    const start = this.sizeBytes;
+    try {
+      await writeFully(fh, records, start);
+      if (syncData) await fh.datasync();
+    } catch (err) {
+      // Leave no half batch behind for the next append to follow.
+      await fh.truncate(start).catch(() => {});
+      throw err;
+    }
+    const offsetParts: Buffer[] = [];
+    const timeParts: Buffer[] = [];
+    let pos = start;
+    for (const h of headers) {
+      assert(h.baseOffset === this.nextOffset, 'offsets in a segment are contiguous');
+      const { offsetBytes, timeBytes } = this.indexer.add(pos, h, indexIntervalBytes);
+      if (offsetBytes !== null) offsetParts.push(offsetBytes);
+      if (timeBytes !== null) timeParts.push(timeBytes);
+      pos += h.byteLength;
+      this.nextOffset = h.baseOffset + h.lastOffsetDelta + 1;
+    }
+    assert(pos === start + records.length, 'batch headers cover the appended bytes');
+    this.sizeBytes = pos;
+    this.maxTimestamp = this.indexer.maxTimestamp;
+    // Index entries are derived data (rebuilt on restart), so they are written after the batches become visible.
+    const oi = this.indexer.offsetIndex;
+    const ti = this.indexer.timeIndex;
+    if (offsetParts.length > 0) await writeFully(this.indexFh!, Buffer.concat(offsetParts), (oi.length - offsetParts.length) * OFFSET_ENTRY_BYTES);
+    if (timeParts.length > 0) await writeFully(this.timeIndexFh!, Buffer.concat(timeParts), (ti.length - timeParts.length) * TIME_ENTRY_BYTES);
+  }
+
+  /** fsync of the log and index files (data only; sizes are covered by fdatasync). */
+  async sync(): Promise<void> {
+    if (this.fh !== null && this.pinned) await this.fh.datasync();
+    if (this.indexFh !== null) await this.indexFh.datasync();
+    if (this.timeIndexFh !== null) await this.timeIndexFh.datasync();
+  }
+
+  /** Turns the active segment into a sealed one: writes the closing time-index entry (the segment's largest timestamp). */
+  async seal(syncFiles: boolean): Promise<void> {
+    assert(this.pinned && this.indexer !== null, 'only the active segment is sealed');
+    const ti = this.indexer.timeIndex;
+    const endRel = this.nextOffset - this.baseOffset;
+    if (ti.lastRelOffset !== endRel) {
+      const ts = Math.max(this.maxTimestamp, ti.lastTimestamp);
+      ti.append(ts, endRel);
+      await writeFully(this.timeIndexFh!, TimeIndex.encodeEntry(ts, endRel), (ti.length - 1) * TIME_ENTRY_BYTES);
+    }
+    if (syncFiles) await this.sync();
+    await this.indexFh!.close();
+    await this.timeIndexFh!.close();
+    this.indexFh = null;
+    this.timeIndexFh = null;
+    this.pinned = false;
+  }
+
+  /** Position of the batch containing `offset` and its header, or null when no batch at or after it exists here. */
+  async locate(fh: FileHandle, offset: number, end: number): Promise<{ pos: number; header: BatchHeader } | null> {
+    const from = this.indexer!.offsetIndex.lookup(offset - this.baseOffset);
+    const scanner = new BatchScanner(fh, from, end, false);
+    while (true) {
+      const step = await scanner.next();
+      if (step.kind === 'end') return null;
+      assert(step.kind === 'batch', `committed bytes of ${this.paths.log} hold a bad batch at ${step.pos}`);
+      if (step.header.baseOffset + step.header.lastOffsetDelta >= offset) return step;
+    }
+  }
+
+  /** The first batch whose maxTimestamp >= ts, or null. */
+  async locateTimestamp(fh: FileHandle, timestampMs: number, end: number): Promise<{ pos: number; header: BatchHeader } | null> {
+    const indexer = this.indexer!;
+    const from = indexer.offsetIndex.lookup(indexer.timeIndex.lookup(timestampMs));
+    const scanner = new BatchScanner(fh, from, end, false);
+    while (true) {
+      const step = await scanner.next();
+      if (step.kind === 'end') return null;
+      assert(step.kind === 'batch', `committed bytes of ${this.paths.log} hold a bad batch at ${step.pos}`);
+      if (step.header.maxTimestamp >= timestampMs) return step;
+    }
+  }
+
+  /** Reads exactly n bytes at pos (they are committed, so they are there). */
+  async readAt(fh: FileHandle, pos: number, n: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(n);
+    const got = await readFully(fh, buf, n, pos);
+    assert(got === n, `read ${got} of ${n} committed bytes at ${pos} of ${this.paths.log}`);
+    return buf;
+  }
+
+  /** Closes every handle and forgets the loaded indexes (they are reloaded on the next handle()). */
+  async closeHandles(): Promise<void> {
+    const handles = [this.fh, this.indexFh, this.timeIndexFh];
+    this.fh = null;
+    this.indexFh = null;
+    this.timeIndexFh = null;
+    if (!this.pinned) this.indexer = null;
+    for (const h of handles) if (h !== null) await h.close();
+  }
+
+  async deleteFiles(): Promise<void> {
+    // The log goes first: an index without its log is an orphan that the next open removes.
+    await rm(this.paths.log, { force: true });
+    await rm(this.paths.index, { force: true });
+    await rm(this.paths.timeIndex, { force: true });
+  }
+}
