@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { BrokerConfig } from '../config/index.ts';
 import type { ApiCodec } from '../kafka/api.ts';
 import { ApiVersionsApi } from '../kafka/apis/api-versions.ts';
+import { FetchApi } from '../kafka/apis/fetch.ts';
 import { KafkaErrorCode } from '../kafka/errors.ts';
 import { responseHeaderIsFlexible, type RequestHeader } from '../kafka/header.ts';
 import type { Reader } from '../kafka/reader.ts';
@@ -33,6 +34,9 @@ async function readOrCreateClusterId(dataDir: string): Promise<string> {
   await rename(`${file}.tmp`, file);
   return clusterId;
 }
+
+/** Fetch answers can be megabytes each; see ConnectionOptions.serialApiKeys. */
+const SERIAL_API_KEYS: ReadonlySet<number> = new Set([FetchApi.key]);
 
 export type BrokerOptions = {
   /** Where log lines go (default: stderr with a timestamp). */
@@ -133,7 +137,9 @@ export class Broker {
     }
     const conn = new Connection(socket, this.nextConnectionId++, (c, h, b) => this.handleFrame(c, h, b), {
       maxRequestBytes: this.config.maxRequestBytes,
-      maxInFlight: 256,
+      maxInFlight: 64,
+      serialApiKeys: SERIAL_API_KEYS,
+      responseHighWaterBytes: 4 * 1024 * 1024,
       idleTimeoutMs: this.config.connectionsMaxIdleMs,
       log: (line) => {
         this.stats.connectionsClosedForErrors++;

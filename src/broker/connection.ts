@@ -20,6 +20,13 @@ export type ConnectionInfo = { id: number; remote: string };
 export type ConnectionOptions = {
   maxRequestBytes: number;
   maxInFlight: number;
+  /**
+   * APIs whose responses can be large (Fetch): they run one at a time per connection, and the next one starts only once
+   * the client has read the previous answer down to `responseHighWaterBytes`, so a client that stops reading its socket
+   * holds at most one large response in memory.
+   */
+  serialApiKeys: ReadonlySet<number>;
+  responseHighWaterBytes: number;
   idleTimeoutMs: number;
   log: (line: string) => void;
 };
@@ -39,6 +46,7 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private closed = false;
   private paused = false;
+  private serialTail: Promise<unknown> = Promise.resolve();
 
   constructor(socket: Socket, id: number, handler: FrameHandler, opts: ConnectionOptions) {
     this.socket = socket;
@@ -124,7 +132,17 @@ export class Connection {
     const slot: Slot = { done: false, frame: null };
     this.slots.push(slot);
     if (this.slots.length >= this.opts.maxInFlight) this.pause();
-    this.handler(this.info, header, r).then(
+    let work: Promise<Awaited<ReturnType<FrameHandler>>>;
+    if (this.opts.serialApiKeys.has(header.apiKey)) {
+      work = this.serialTail.then(() => this.handler(this.info, header, r));
+      this.serialTail = work.then(
+        () => this.responsesDrained(),
+        () => undefined,
+      );
+    } else {
+      work = this.handler(this.info, header, r);
+    }
+    work.then(
       (result) => {
         if (result !== NO_RESPONSE) {
           const w = new Writer(128);
@@ -144,6 +162,17 @@ export class Connection {
         else this.close(`internal error handling api ${header.apiKey} v${header.apiVersion}: ${(err as Error)?.stack ?? String(err)}`);
       },
     );
+  }
+
+  /** Resolves once earlier responses are written and the client has read them down to the high-water mark. */
+  private async responsesDrained(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (!this.closed && this.socket.writableLength > this.opts.responseHighWaterBytes) {
+      await new Promise((resolve) => {
+        this.socket.once('drain', resolve);
+        this.socket.once('close', resolve);
+      });
+    }
   }
 
   private flush(): void {
