@@ -1,9 +1,10 @@
 // kcat (librdkafka 2.0.2 from Debian) against the embedded broker: metadata, produce with every codec, consume back
 // byte-for-byte, and consume as a group member.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { readBatchHeader } from '../../src/kafka/record-batch.ts';
-import { run, startBroker } from '../helpers/broker.ts';
+import { defer, eventually, run, startBroker } from '../helpers/broker.ts';
 
 const RECORDS = 10_000;
 
@@ -68,4 +69,46 @@ test('kcat consumes as a group member and commits its position', async (t) => {
   const committed = broker.groups.fetchOffsets('kcat-group', null);
   const total = committed.reduce((n, c) => n + Math.max(0, c.offset), 0);
   assert.equal(total, lines.length, `committed offsets ${JSON.stringify(committed)}`);
+});
+
+test('a kcat group member killed without leaving is expired, and the other member takes over its partitions', async (t) => {
+  const { broker, address } = await startBroker(t);
+  await broker.topics.create('expiry', 4);
+  const member = (name: string) => {
+    const child = spawn('kcat', ['-b', address, '-G', 'expiry-group', '-u', '-f', '%s\n', '-X', 'auto.offset.reset=earliest',
+      '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=300', '-X', `client.id=${name}`, 'expiry'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const seen: string[] = [];
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString()).split('\n');
+      partial = parts.pop()!;
+      seen.push(...parts);
+    });
+    defer(t, () => child.kill('SIGKILL'));
+    return { child, seen };
+  };
+  const a = member('member-a');
+  await eventually(() => (broker.groups.describeGroup('expiry-group').state === 'Stable' ? true : undefined), 20_000, 'member a joined');
+  const b = member('member-b');
+  await eventually(() => {
+    const d = broker.groups.describeGroup('expiry-group');
+    return d.state === 'Stable' && d.members.length === 2 ? true : undefined;
+  }, 20_000, 'two members');
+  const first = Array.from({ length: 400 }, (_, i) => `${i % 4}:first-${i}`);
+  await run('kcat', ['-b', address, '-P', '-t', 'expiry', '-K', ':'], { input: `${first.join('\n')}\n` });
+  await eventually(() => (a.seen.length + b.seen.length >= 400 ? true : undefined), 20_000, 'first 400 consumed');
+  assert.ok(a.seen.length > 0 && b.seen.length > 0, `both members consumed (a ${a.seen.length}, b ${b.seen.length})`);
+
+  a.child.kill('SIGKILL'); // no LeaveGroup: only the session timeout can notice
+  const killedAt = Date.now();
+  await eventually(() => {
+    const d = broker.groups.describeGroup('expiry-group');
+    return d.state === 'Stable' && d.members.length === 1 ? true : undefined;
+  }, 20_000, 'the dead member expired');
+  const waited = Date.now() - killedAt;
+  assert.ok(waited >= 4000, `expired after ${waited} ms, before its 6 s session timeout`);
+
+  const second = Array.from({ length: 400 }, (_, i) => `${i % 4}:second-${i}`);
+  await run('kcat', ['-b', address, '-P', '-t', 'expiry', '-K', ':'], { input: `${second.join('\n')}\n` });
+  await eventually(() => (second.every((l) => b.seen.includes(l.slice(2))) ? true : undefined), 20_000, 'member b reads every partition');
 });
