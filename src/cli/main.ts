@@ -1,6 +1,6 @@
 // The `oxbow` command: dispatches to one module per command and turns errors into messages and exit codes.
 import { OxbowError } from '../errors.ts';
-import { CliError, CliErrorCode } from './args.ts';
+import { CliErrorCode, usageError } from './args.ts';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
@@ -30,9 +30,13 @@ export function usage(): string {
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 78 configuration error. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    process.stderr.write(`${usage()}\n`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     const { createRequire } = await import('node:module');
@@ -42,11 +46,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   try {
-    if (!command) throw new CliError(CliErrorCode.USAGE, `unknown command "${name}"\n\n${usage()}`);
+    if (!command) throw usageError(`unknown command "${name}"`, usage());
     return await command.run(rest);
   } catch (err) {
     if (err instanceof OxbowError) {
       process.stderr.write(`oxbow ${name}: ${err.message} [${err.code}]\n`);
+      if (typeof err.fields.usage === 'string') process.stderr.write(`\n${err.fields.usage}\n`);
       return err.code === CliErrorCode.USAGE ? 2 : err.code.startsWith('OXBOW_CONFIG_') ? 78 : 1;
     }
     process.stderr.write(`oxbow ${name}: ${(err as Error)?.stack ?? String(err)}\n`);

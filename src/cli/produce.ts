@@ -1,8 +1,8 @@
 // `oxbow produce <topic>`: one record per line of standard input, sent in batches with acks=all.
 import { createInterface } from 'node:readline';
 import { Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
-import { CliError, CliErrorCode, parse } from './args.ts';
-import { bootstrapBrokers, CLIENT_FLAGS, CLIENT_USAGE } from './client.ts';
+import { parse, usageError } from './args.ts';
+import { bootstrapBrokers, CLIENT_FLAGS, CLIENT_USAGE, kafkaFailure } from './client.ts';
 
 const USAGE = `Usage: oxbow produce <topic> [options] < records.txt
 
@@ -19,9 +19,9 @@ export async function produce(argv: string[]): Promise<number> {
     return 0;
   }
   const topic = positionals[0];
-  if (topic === undefined || positionals.length > 1) throw new CliError(CliErrorCode.USAGE, `produce needs exactly one topic\n\n${USAGE}`);
+  if (topic === undefined || positionals.length > 1) throw usageError('produce needs exactly one topic', USAGE);
   const sep = values['key-separator'] as string | undefined;
-  if (sep === '') throw new CliError(CliErrorCode.USAGE, '--key-separator must not be empty');
+  if (sep === '') throw usageError('--key-separator must not be empty');
   const { brokers, clientId } = await bootstrapBrokers(values);
   const producer = new Producer({
     clientId: `${clientId}-producer`,
@@ -52,6 +52,8 @@ export async function produce(argv: string[]): Promise<number> {
       if (batch.length >= BATCH_RECORDS) await flush();
     }
     await flush();
+  } catch (err) {
+    throw kafkaFailure(err);
   } finally {
     await producer.close();
   }

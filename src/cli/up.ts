@@ -1,7 +1,7 @@
 // `oxbow up`: runs the lake in one process on embedded defaults and prints its endpoints.
 import { Broker } from '../broker/index.ts';
 import { loadConfig, type OxbowConfigInput } from '../config/index.ts';
-import { intFlag, parse } from './args.ts';
+import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './broker.ts';
 
 const USAGE = `Usage: oxbow up [--config <file>] [--data-dir <dir>] [--kafka-port <n>]
@@ -12,13 +12,14 @@ Runs every role of the lake in this process with embedded defaults and prints th
   --kafka-port <n>    port of the embedded Kafka broker (default 9092; 0 picks a free port)`;
 
 export async function up(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' } }, USAGE);
+  const { values, positionals } = parse(argv, { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' } }, USAGE);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (positionals.length > 0) throw usageError(`up takes no arguments, got ${JSON.stringify(positionals[0])}`, USAGE);
   const dataDir = (values['data-dir'] as string | undefined) ?? './data';
-  const overrides: OxbowConfigInput = { broker: { port: intFlag('kafka-port', values['kafka-port'], 0, 65535), dataDir: `${dataDir}/broker` } };
+  const overrides: OxbowConfigInput = { broker: { port: settingFlag(values['kafka-port']), dataDir: `${dataDir}/broker` } };
   const config = await loadConfig({ file: values.config as string | undefined, overrides });
   const broker = await Broker.start(config.broker);
   process.stdout.write(
