@@ -1,0 +1,77 @@
+// Baselines of the disk under the broker's data directory: sequential write bandwidth (1 MiB writes, then one
+// fdatasync) and the latency of write + fdatasync appends at a fixed rate.
+import { randomFillSync } from 'node:crypto';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { MB, MiB, percentile } from './stats.ts';
+
+export type DiskResult = { bytes: number; seconds: number; mbPerSecond: number };
+
+/**
+ * Writes `totalMiB` MiB of random bytes to `<dir>/raw-write.bin` in 1 MiB writes, fdatasyncs once, and removes the
+ * file. The clock stops after the fdatasync, so the figure is what reached the disk, not the page cache.
+ */
+export function measureSequentialWriteSync(dir: string, totalMiB: number): DiskResult {
+  const file = path.join(dir, 'raw-write.bin');
+  const chunk = randomFillSync(Buffer.allocUnsafe(MiB));
+  const fd = openSync(file, 'w');
+  try {
+    const start = performance.now();
+    for (let i = 0; i < totalMiB; i++) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+    fdatasyncSync(fd);
+    const seconds = (performance.now() - start) / 1000;
+    const bytes = totalMiB * MiB;
+    return { bytes, seconds, mbPerSecond: bytes / MB / seconds };
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+}
+
+export type AppendLatencyResult = { appends: number; p50Ms: number; p99Ms: number; maxMs: number };
+
+/**
+ * The disk's own answer to the latency run: `chunkBytes` appended to one of `files` files every `intervalMs`
+ * (round-robin), each write followed by an fdatasync of that file, timed from the moment it was scheduled. This is
+ * what an acks=all append costs the broker at that rate before any protocol or client work.
+ */
+export async function measureAppendLatency(
+  dir: string,
+  opts: { chunkBytes: number; intervalMs: number; files: number; durationMs: number },
+): Promise<AppendLatencyResult> {
+  const sub = mkdtempSync(path.join(dir, 'raw-append-'));
+  const chunk = randomFillSync(Buffer.allocUnsafe(opts.chunkBytes));
+  const handles = await Promise.all(Array.from({ length: opts.files }, (_, i) => open(path.join(sub, `f${i}`), 'w')));
+  const positions = handles.map(() => 0);
+  const chains: Promise<void>[] = handles.map(() => Promise.resolve());
+  const latencies: number[] = [];
+  try {
+    const start = performance.now();
+    const count = Math.floor(opts.durationMs / opts.intervalMs);
+    for (let i = 0; i < count; i++) {
+      const scheduled = start + i * opts.intervalMs;
+      const wait = scheduled - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const f = i % handles.length;
+      const fh = handles[f]!;
+      const at = positions[f]!;
+      positions[f] = at + chunk.length;
+      // Appends to one file are serialized, as a partition log serializes them.
+      chains[f] = chains[f]!.then(async () => {
+        await fh.write(chunk, 0, chunk.length, at);
+        await fh.datasync();
+        latencies.push(performance.now() - scheduled);
+      });
+    }
+    await Promise.all(chains);
+  } finally {
+    for (const fh of handles) await fh.close();
+    rmSync(sub, { recursive: true, force: true });
+  }
+  latencies.sort((a, b) => a - b);
+  return { appends: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? Number.NaN };
+}
