@@ -8,5 +8,8 @@ if (major < 22 || (major === 22 && minor < 22)) {
   );
   process.exit(78);
 }
+// Every partition's appends and fsyncs go through libuv's thread pool; 4 threads (the default) let a few slow fsyncs
+// stall all other file work. It must be set before the pool's first use.
+process.env.UV_THREADPOOL_SIZE ??= '16';
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,4 +1,23 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka record batches v2; slicing-by-8 in pure JS.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka record batches v2. Uses the hardware
+// instruction through @node-rs/crc32 when that optional package is installed (about 5 GB/s here), else slicing-by-8 in
+// pure JS (about 1 GB/s); both give the same answers, and the tests check the JS path directly.
+import { createRequire } from 'node:module';
+
+type NativeCrc32c = (input: Uint8Array, initialState?: number) => number;
+
+function loadNative(): NativeCrc32c | null {
+  try {
+    const mod = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: NativeCrc32c };
+    return typeof mod.crc32c === 'function' && mod.crc32c(Buffer.from('123456789')) === 0xe3069283 ? mod.crc32c : null;
+  } catch {
+    return null;
+  }
+}
+
+const native = process.env.OXBOW_CRC32C === 'js' ? null : loadNative();
+
+/** Which implementation `crc32c` uses: 'native' or 'js'. */
+export const crc32cImplementation: 'native' | 'js' = native ? 'native' : 'js';
 
 const POLY = 0x82f63b78;
 
@@ -25,6 +44,14 @@ const WORD_PATH_MIN_BYTES = 64;
  * Returns an unsigned 32-bit number, comparable with `readUInt32BE`.
  */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length, crc = 0): number {
+  if (native !== null && end - start >= 64) {
+    return native(start === 0 && end === buf.length ? buf : buf.subarray(start, end), crc) >>> 0;
+  }
+  return crc32cJs(buf, start, end, crc);
+}
+
+/** The pure-JS CRC-32C, always available. */
+export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length, crc = 0): number {
   let c = ~crc;
   let i = start;
   if (LITTLE_ENDIAN && end - start >= WORD_PATH_MIN_BYTES) {

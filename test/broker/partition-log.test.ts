@@ -451,12 +451,16 @@ void test('concurrent appends are serialized and readers only ever see whole, ac
     Array.from({ length: 50 }, (_, i) => 2 * i),
   );
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(wakeups, 50);
+  // Appends queued together are written as one group, with one wake-up for the group.
+  // (a group is split only where the log rolls to a new segment).
+  assert.ok(wakeups >= 1 && wakeups <= log.segmentCount, `${wakeups} wake-ups for 50 appends queued at once, ${log.segmentCount} segments`);
   assert.ok(seenAtWakeup.every((end) => end > 0 && end % 2 === 0));
+  assert.equal(seenAtWakeup.at(-1), 100);
+  const before = wakeups;
   off();
   await produceOk(log, ['quiet']);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(wakeups, 50, 'no call after unsubscribing');
+  assert.equal(wakeups, before, 'no call after unsubscribing');
 });
 
 void test('reading many old segments keeps a bounded number of files open', async (t) => {

@@ -33,7 +33,14 @@ async function produce(ctx: HandlerContext, req: ProduceRequest): Promise<Produc
             broker.log(`rejected produce to ${td.name}-${pd.index} from ${ctx.conn.remote}: ${checked.message}`);
             return failed(pd.index, checked.errorCode);
           }
-          const res = await log.append(pd.records, checked.batches);
+          let res;
+          try {
+            res = await log.append(pd.records, checked.batches);
+          } catch (err) {
+            // The disk failed (or the topic was deleted meanwhile): nothing of this batch was acknowledged.
+            broker.log(`append to ${td.name}-${pd.index} failed: ${(err as Error).message}`);
+            return failed(pd.index, KafkaErrorCode.KAFKA_STORAGE_ERROR);
+          }
           if (!res.ok) return failed(pd.index, res.errorCode);
           return { index: pd.index, errorCode: 0, baseOffset: res.baseOffset, logAppendTimeMs: -1, logStartOffset: res.logStartOffset };
         }),

@@ -36,6 +36,9 @@ export type AppendResult =
 
 export type ReadResult = { records: Buffer; outOfRange: boolean };
 
+type QueuedAppend = { records: Buffer; batches: BatchHeader[]; resolve: (r: AppendResult) => void; reject: (err: unknown) => void };
+type PreparedAppend = QueuedAppend & { stored: BatchHeader[]; baseOffset: number; lastOffset: number };
+
 const INT32_MAX = 0x7fff_ffff;
 /** Sealed segments whose file handle (and loaded indexes) stay open for readers, per partition. */
 const MAX_OPEN_SEALED_SEGMENTS = 4;
@@ -79,6 +82,8 @@ export class PartitionLog {
   private endOffset: number;
   private readonly producers: ProducerState;
   private chain: Promise<unknown> = Promise.resolve();
+  private appendQueue: QueuedAppend[] = [];
+  private drainScheduled = false;
   private readonly openSealed = new Set<Segment>();
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
@@ -182,7 +187,13 @@ export class PartitionLog {
 
   /** Appends the `records` bytes of a Produce request for this partition (already checked by validateBatches). */
   append(records: Buffer, batches: BatchHeader[]): Promise<AppendResult> {
-    return this.enqueue(() => this.appendNow(records, batches));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.appendQueue.push({ records, batches, resolve, reject });
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        this.enqueue(() => this.drainAppends()).catch(() => {});
+      }
+    });
   }
 
   /**
@@ -327,21 +338,73 @@ export class PartitionLog {
     return run;
   }
 
-  private async appendNow(records: Buffer, batches: BatchHeader[]): Promise<AppendResult> {
-    this.assertOpen();
-    if (this.broken !== null) throw this.broken;
+  /**
+   * Writes every append queued so far as one group: each request is checked and given its offsets in arrival order,
+   * then their bytes go to the segment in one write and one fdatasync, and each request gets its own answer. Appends
+   * that arrive while a group is being written form the next group, so the cost of a sync is shared under load.
+   */
+  private async drainAppends(): Promise<void> {
+    this.drainScheduled = false;
+    const queue = this.appendQueue;
+    this.appendQueue = [];
+    let group: PreparedAppend[] = [];
+    let groupBytes = 0;
+    let pending = new Map<number, ProducerEntry>();
+    let next = this.endOffset;
+    const writeGroup = async () => {
+      if (group.length === 0) return;
+      const items = group;
+      group = [];
+      groupBytes = 0;
+      try {
+        await this.writeAppends(items, next, pending);
+      } catch (err) {
+        for (const item of items) item.reject(err);
+        next = this.endOffset;
+      }
+      pending = new Map();
+    };
+    for (const item of queue) {
+      try {
+        this.assertOpen();
+        if (this.broken !== null) throw this.broken;
+        const active = this.active;
+        const used = active.sizeBytes + groupBytes;
+        const relativeEnd = next + item.batches.reduce((n, h) => n + h.lastOffsetDelta + 1, 0) - 1 - active.baseOffset;
+        if (used > 0 && (used + item.records.length > this.config.segmentBytes || relativeEnd > INT32_MAX)) {
+          await writeGroup();
+          if (this.active.sizeBytes > 0) await this.roll();
+        }
+        const local = new Map(pending);
+        const prepared = this.prepareAppend(item, next, local);
+        if (prepared === null) continue; // answered already (refused or a duplicate)
+        pending = local;
+        next = prepared.lastOffset + 1;
+        group.push(prepared);
+        groupBytes += item.records.length;
+      } catch (err) {
+        item.reject(err);
+      }
+    }
+    await writeGroup();
+  }
+
+  /** Sequence checks and offset assignment for one request; null when it was answered without writing. */
+  private prepareAppend(item: QueuedAppend, baseOffset: number, pending: Map<number, ProducerEntry>): PreparedAppend | null {
+    const { records, batches } = item;
     assert(batches.length > 0, 'append gets at least one batch');
     assert(batches.reduce((n, h) => n + h.byteLength, 0) === records.length, 'batch headers cover the records bytes');
-
     // Sequence checks first: nothing is written unless every batch of the request may be.
-    const pending = new Map<number, ProducerEntry>();
     let duplicates = 0;
     let dupBaseOffset = -1;
     let dupLastOffset = -1;
-    let next = this.endOffset;
+    let next = baseOffset;
     for (const h of batches) {
       const check = this.producers.check(h, pending);
-      if (check.kind === 'error') return { ok: false, errorCode: check.errorCode, message: check.message };
+      if (check.kind === 'error') {
+        item.resolve({ ok: false, errorCode: check.errorCode, message: check.message });
+        return null;
+      }
       if (check.kind === 'duplicate') {
         if (duplicates === 0) dupBaseOffset = check.baseOffset;
         dupLastOffset = check.lastOffset;
@@ -352,17 +415,13 @@ export class PartitionLog {
       next += h.lastOffsetDelta + 1;
     }
     if (duplicates > 0) {
-      if (duplicates < batches.length) {
-        return {
-          ok: false,
-          errorCode: KafkaErrorCode.DUPLICATE_SEQUENCE_NUMBER,
-          message: 'the request mixes already-written batches with new ones',
-        };
-      }
-      return { ok: true, baseOffset: dupBaseOffset, lastOffset: dupLastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: true };
+      item.resolve(
+        duplicates < batches.length
+          ? { ok: false, errorCode: KafkaErrorCode.DUPLICATE_SEQUENCE_NUMBER, message: 'the request mixes already-written batches with new ones' }
+          : { ok: true, baseOffset: dupBaseOffset, lastOffset: dupLastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: true },
+      );
+      return null;
     }
-
-    const baseOffset = this.endOffset;
     const stored: BatchHeader[] = [];
     let pos = 0;
     let offset = baseOffset;
@@ -373,24 +432,28 @@ export class PartitionLog {
       offset += h.lastOffsetDelta + 1;
       pos += h.byteLength;
     }
-    const lastOffset = offset - 1;
+    return { ...item, stored, baseOffset, lastOffset: offset - 1 };
+  }
 
-    let active = this.active;
-    if (active.sizeBytes > 0 && (active.sizeBytes + records.length > this.config.segmentBytes || lastOffset - active.baseOffset > INT32_MAX)) {
-      active = await this.roll();
-    }
+  /** One write (and one fdatasync under fsync=always) for a group of prepared appends, then their answers. */
+  private async writeAppends(items: PreparedAppend[], endOffset: number, pending: Map<number, ProducerEntry>): Promise<void> {
+    const active = this.active;
+    const bytes = items.length === 1 ? items[0]!.records : Buffer.concat(items.map((i) => i.records));
+    const headers = items.length === 1 ? items[0]!.stored : items.flatMap((i) => i.stored);
     const always = this.config.fsync.mode === 'always';
     try {
-      await active.append(records, stored, this.config.indexIntervalBytes, always);
+      await active.append(bytes, headers, this.config.indexIntervalBytes, always);
     } catch (err) {
       if (err instanceof Error && err.message.startsWith('invariant violated')) throw err;
       throw ioError(`appending to ${active.paths.log}`, err);
     }
-    this.endOffset = offset;
+    this.endOffset = endOffset;
     for (const [producerId, entry] of pending) this.producers.set(producerId, entry);
     if (!always) this.dirty = true;
     for (const listener of this.listeners) queueMicrotask(listener);
-    return { ok: true, baseOffset, lastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: false };
+    for (const item of items) {
+      item.resolve({ ok: true, baseOffset: item.baseOffset, lastOffset: item.lastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: false });
+    }
   }
 
   private async roll(): Promise<Segment> {

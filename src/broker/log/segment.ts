@@ -318,6 +318,8 @@ export class Segment {
   private indexer: Indexer | null = null;
   private indexFh: FileHandle | null = null;
   private timeIndexFh: FileHandle | null = null;
+  /** Index file writes still running behind acknowledged appends. */
+  private indexWrites: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, baseOffset: number) {
     this.baseOffset = baseOffset;
@@ -514,12 +516,24 @@ export class Segment {
     // Index entries are derived data (rebuilt on restart), so they are written after the batches become visible.
     const oi = this.indexer.offsetIndex;
     const ti = this.indexer.timeIndex;
-    if (offsetParts.length > 0) await writeFully(this.indexFh!, Buffer.concat(offsetParts), (oi.length - offsetParts.length) * OFFSET_ENTRY_BYTES);
-    if (timeParts.length > 0) await writeFully(this.timeIndexFh!, Buffer.concat(timeParts), (ti.length - timeParts.length) * TIME_ENTRY_BYTES);
+    if (offsetParts.length === 0 && timeParts.length === 0) return;
+    // The in-memory indexes already answer lookups, and the files are rebuilt on open when they disagree with the log,
+    // so their writes run behind the acknowledgement, in order; sync, seal and close wait for them.
+    const indexFh = this.indexFh!;
+    const timeIndexFh = this.timeIndexFh!;
+    const offsetAt = (oi.length - offsetParts.length) * OFFSET_ENTRY_BYTES;
+    const timeAt = (ti.length - timeParts.length) * TIME_ENTRY_BYTES;
+    this.indexWrites = this.indexWrites.then(async () => {
+      if (offsetParts.length > 0) await writeFully(indexFh, Buffer.concat(offsetParts), offsetAt);
+      if (timeParts.length > 0) await writeFully(timeIndexFh, Buffer.concat(timeParts), timeAt);
+    }).catch(() => {
+      // A failed index write leaves a file that disagrees with the log; the next open rebuilds it from the log.
+    });
   }
 
   /** fsync of the log and index files (data only; sizes are covered by fdatasync). */
   async sync(): Promise<void> {
+    await this.indexWrites;
     if (this.fh !== null && this.pinned) await this.fh.datasync();
     if (this.indexFh !== null) await this.indexFh.datasync();
     if (this.timeIndexFh !== null) await this.timeIndexFh.datasync();
@@ -528,6 +542,7 @@ export class Segment {
   /** Turns the active segment into a sealed one: writes the closing time-index entry (the segment's largest timestamp). */
   async seal(syncFiles: boolean): Promise<void> {
     assert(this.pinned && this.indexer !== null, 'only the active segment is sealed');
+    await this.indexWrites;
     const ti = this.indexer.timeIndex;
     const endRel = this.nextOffset - this.baseOffset;
     if (ti.lastRelOffset !== endRel) {
@@ -578,6 +593,7 @@ export class Segment {
 
   /** Closes every handle and forgets the loaded indexes (they are reloaded on the next handle()). */
   async closeHandles(): Promise<void> {
+    await this.indexWrites;
     const handles = [this.fh, this.indexFh, this.timeIndexFh];
     this.fh = null;
     this.indexFh = null;
