@@ -85,6 +85,16 @@ test('KafkaJS: a group of three shares the partitions and every record is delive
   }, 30_000, 'three members in a stable group');
   await produceRange(k, 'kjs.group', 0, 3000);
   await eventually(() => (delivered.size === 3000 ? true : undefined), 30_000, 'first 3000 records');
+  // Tools see the group: listed, and described with its three members and their assignments.
+  const admin = k.admin();
+  await admin.connect();
+  defer(t, () => admin.disconnect());
+  assert.deepEqual((await admin.listGroups()).groups.map((g) => [g.groupId, g.protocolType]), [['kjs-group', 'consumer']]);
+  const described = (await admin.describeGroups(['kjs-group'])).groups[0]!;
+  assert.equal(described.state, 'Stable');
+  assert.equal(described.protocol, 'RoundRobinAssigner');
+  assert.equal(described.members.length, 3);
+  assert.ok(described.members.every((m) => m.memberAssignment.length > 0 && m.clientId === 'kjs-group'));
   const committedTotal = () => broker.groups.fetchOffsets('kjs-group', null).reduce((n, o) => n + Math.max(0, o.offset), 0);
   await eventually(() => (committedTotal() === 3000 ? true : undefined), 20_000, 'commits of the first 3000');
   await consumers[2]!.disconnect(); // LeaveGroup; its partitions move to the other two
