@@ -1,7 +1,7 @@
 // The embedded broker: a TCP server speaking the Kafka protocol over the topic store and the group coordinator.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { BrokerConfig } from '../config/index.ts';
@@ -19,6 +19,46 @@ import { type HandlerContext, type HandlerEntry } from './handlers/context.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { ProducerIdAllocator } from './producer-ids.ts';
 import { TopicStore } from './topics.ts';
+
+/**
+ * One broker per data directory: dataDir/broker.lock holds the owner's pid. A lock left by a process that no longer
+ * runs (a crash, kill -9) is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const file = path.join(dataDir, 'broker.lock');
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (cause) {
+    throw new BrokerError(BrokerErrorCode.DATA_DIR_UNUSABLE, `cannot create data directory ${dataDir}: ${(cause as Error).message}`, { cause });
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new BrokerError(BrokerErrorCode.DATA_DIR_UNUSABLE, `cannot write ${file}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+      throw new BrokerError(BrokerErrorCode.DATA_DIR_LOCKED, `data directory ${dataDir} is in use by another broker (process ${owner}); stop it or use another --data-dir`, {
+        fields: { dataDir, pid: owner },
+      });
+    }
+    await rm(file, { force: true }); // stale: its owner is gone
+  }
+  throw new BrokerError(BrokerErrorCode.DATA_DIR_LOCKED, `data directory ${dataDir} is being taken by another broker starting at the same time`, { fields: { dataDir } });
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The cluster id lives in dataDir/cluster.json, made once (22 url-safe characters, like Kafka's). */
 async function readOrCreateClusterId(dataDir: string): Promise<string> {
@@ -61,6 +101,7 @@ export class Broker {
   private nextConnectionId = 1;
   private boundPort = 0;
   private closing: Promise<void> | null = null;
+  private unlock: () => Promise<void> = async () => undefined;
 
   private constructor(
     config: BrokerConfig,
@@ -83,21 +124,37 @@ export class Broker {
   /** Opens the data directory (recovering every partition log) and starts listening. */
   static async start(config: BrokerConfig, options: BrokerOptions = {}): Promise<Broker> {
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} broker: ${line}\n`));
-    const topics = await TopicStore.open(config);
+    const unlock = await lockDataDir(config.dataDir);
+    let topics: TopicStore;
+    try {
+      topics = await TopicStore.open(config);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
     const clusterId = await readOrCreateClusterId(config.dataDir);
-    const groups = await GroupCoordinator.open(path.join(config.dataDir, 'groups'), {
+    let groups: GroupCoordinator;
+    try {
+      groups = await GroupCoordinator.open(path.join(config.dataDir, 'groups'), {
       initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
       minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
       maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
       offsetMetadataMaxBytes: 4096,
     });
+    } catch (err) {
+      await topics.close();
+      await unlock();
+      throw err;
+    }
     const broker = new Broker(config, clusterId, topics, groups, await ProducerIdAllocator.open(config.dataDir), log);
+    broker.unlock = unlock;
     broker.server.listen({ host: config.host, port: config.port });
     try {
       await Promise.race([once(broker.server, 'listening'), once(broker.server, 'error').then(([e]) => Promise.reject(e as Error))]);
     } catch (cause) {
       await groups.close();
       await topics.close();
+      await unlock();
       throw new BrokerError(BrokerErrorCode.LISTEN_FAILED, `cannot listen on ${config.host}:${config.port}: ${(cause as Error).message}`, { cause });
     }
     broker.boundPort = (broker.server.address() as net.AddressInfo).port;
@@ -197,6 +254,7 @@ export class Broker {
       await serverClosed;
       await this.groups.close();
       await this.topics.close();
+      await this.unlock();
     })();
     return this.closing;
   }

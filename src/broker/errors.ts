@@ -6,6 +6,8 @@ export const BrokerErrorCode = {
   LISTEN_FAILED: 'OXBOW_BROKER_LISTEN_FAILED',
   /** The data directory cannot be created, read or written. */
   DATA_DIR_UNUSABLE: 'OXBOW_BROKER_DATA_DIR_UNUSABLE',
+  /** Another running broker process already uses this data directory. */
+  DATA_DIR_LOCKED: 'OXBOW_BROKER_DATA_DIR_LOCKED',
   /** A topic name breaks Kafka's rules (characters, length, "." or ".."). */
   INVALID_TOPIC_NAME: 'OXBOW_BROKER_INVALID_TOPIC_NAME',
   /** The topic does not exist. */

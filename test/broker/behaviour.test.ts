@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { inspect } from 'node:util';
 import { Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { Broker, BrokerError } from '../../src/broker/index.ts';
+import { resolveConfig } from '../../src/config/index.ts';
 import { FetchApi } from '../../src/kafka/apis/fetch.ts';
 import { encodeRequestHeader } from '../../src/kafka/header.ts';
 import { Writer } from '../../src/kafka/writer.ts';
@@ -18,6 +20,16 @@ test('with auto-creation off, producing to an unknown topic fails and creates no
   await broker.topics.create('somewhere', 1);
   await run('kcat', ['-b', address, '-P', '-t', 'somewhere'], { input: 'x\n' });
   assert.equal(broker.topics.get('somewhere')!.partitions[0]!.logEndOffset, 1);
+});
+
+test('a second broker on the same data directory is refused while the first runs, and may start after it stops', async (t) => {
+  const first = await startBroker(t);
+  const config = resolveConfig({ broker: { port: 0, dataDir: first.dataDir } });
+  await assert.rejects(Broker.start(config.broker, { log: () => undefined }), (err: unknown) =>
+    err instanceof BrokerError && err.code === 'OXBOW_BROKER_DATA_DIR_LOCKED' && err.message.includes(`process ${process.pid}`));
+  await first.broker.close();
+  const second = await Broker.start(config.broker, { log: () => undefined });
+  await second.close();
 });
 
 test('KafkaJS finds offsets by timestamp', async (t) => {
