@@ -2,3 +2,4 @@
 export { defineLake, loadConfig, resolveConfig, ConfigError, type OxbowConfig, type OxbowConfigInput } from './config/index.ts';
 export { Broker, BrokerError } from './broker/index.ts';
 export { OxbowError } from './errors.ts';
+export * from './stream/index.ts';

@@ -56,5 +56,5 @@ export async function loadConfig(options: { file?: string | undefined; cwd?: str
     const found = DEFAULT_CONFIG_FILES.map((f) => path.join(cwd, f)).find((f) => existsSync(f));
     if (found) fromFile = await importConfigFile(found);
   }
-  return resolveConfig(merge(fromFile, options.overrides ?? {}));
+  return resolveConfig(merge(fromFile, options.overrides ?? {}), { cwd });
 }

@@ -1,4 +1,5 @@
 // The configuration model: every setting with its type, default and allowed values, validated once at start.
+import { resolveDatasets, type DatasetDeclaration, type ResolvedDataset } from '../stream/index.ts';
 import { ConfigError, ConfigErrorCode } from './errors.ts';
 import { parseBytes, parseDurationMs } from './units.ts';
 
@@ -40,13 +41,19 @@ export type OxbowConfig = {
     brokers: string[];
     clientId: string;
   };
+  /** Datasets by name, each with its topics, schemas and pipeline steps (see docs/stream.md). */
+  datasets: Record<string, ResolvedDataset>;
 };
 
 /** What a user may write: every key optional, durations and sizes in human units. */
 export type OxbowConfigInput = {
   broker?: { [K in keyof BrokerConfig]?: (K extends 'fsync' ? 'always' | 'os' | string | number : BrokerConfig[K] | string) | undefined };
   kafka?: { brokers?: string[] | string | undefined; clientId?: string | undefined };
+  datasets?: Record<string, DatasetDeclaration | undefined>;
 };
+
+/** The section holding dataset declarations; checked by resolveDatasets (src/stream), not by SETTINGS. */
+const DATASETS_SECTION = 'datasets';
 
 type Setting = {
   key: string;
@@ -130,14 +137,17 @@ function describe(v: unknown): string {
 /**
  * Validates user input against the model and fills in defaults. Throws ConfigError naming the first bad key,
  * its value and what is allowed; unknown keys are refused so that typos do not pass silently.
+ * Datasets are checked by resolveDatasets, which reports all their mistakes at once; relative lookup files
+ * resolve against `options.cwd` (the process's working directory when left out).
  */
-export function resolveConfig(input: OxbowConfigInput = {}): OxbowConfig {
+export function resolveConfig(input: OxbowConfigInput = {}, options: { cwd?: string } = {}): OxbowConfig {
   const known = new Map(SETTINGS.map((s) => [s.key, s]));
   const sections = new Set(SETTINGS.map((s) => s.key.split('.')[0]!));
   const values = new Map<string, unknown>();
   for (const [section, body] of Object.entries(input as Record<string, unknown>)) {
+    if (section === DATASETS_SECTION) continue;
     if (!sections.has(section)) {
-      throw new ConfigError(ConfigErrorCode.UNKNOWN_KEY, `unknown configuration section "${section}"; known sections: ${[...sections].join(', ')}`, { fields: { key: section } });
+      throw new ConfigError(ConfigErrorCode.UNKNOWN_KEY, `unknown configuration section "${section}"; known sections: ${[...sections, DATASETS_SECTION].join(', ')}`, { fields: { key: section } });
     }
     if (body === undefined) continue;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -172,5 +182,12 @@ export function resolveConfig(input: OxbowConfigInput = {}): OxbowConfig {
     });
   }
   if (b.advertisedHost === '') b.advertisedHost = b.host === '0.0.0.0' || b.host === '::' ? '127.0.0.1' : b.host;
+  const datasets = resolveDatasets((input as Record<string, unknown>)[DATASETS_SECTION], options.cwd);
+  if (!datasets.ok) {
+    const lines = datasets.problems.map((p) => `${p.path}: ${p.message}`);
+    const message = lines.length === 1 ? lines[0]! : `${lines.length} mistakes in datasets:\n  ${lines.join('\n  ')}`;
+    throw new ConfigError(ConfigErrorCode.INVALID, message, { fields: { key: DATASETS_SECTION, problems: datasets.problems } });
+  }
+  config.datasets = datasets.datasets;
   return config;
 }

@@ -1,0 +1,291 @@
+// The per-record engine: a dataset's steps compiled into process(record) → processed, filtered or dead-letter.
+// Bad data never throws; it becomes a dead-letter outcome with a stable code, and every record is counted once.
+import { assert } from '../errors.ts';
+import { processedSchema, SOURCE_FIELD, type ResolvedDataset, type ResolvedStep } from './dataset.ts';
+import { DeadLetterCode } from './errors.ts';
+import { lookupKey, LookupTable, type StreamWarning } from './lookup-table.ts';
+import { compileSchema, describeViolations, type SchemaCheck } from './schema.ts';
+import { isEnrichFailure, type DataRecord, type RecordContext, type StreamHeader } from './steps.ts';
+
+/** A record read from the raw topic, as the runtime hands it over. */
+export type SourceRecord = {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: readonly StreamHeader[];
+  topic: string;
+  partition: number;
+  offset: number | bigint;
+  timestamp: number | bigint;
+};
+
+export type ProcessedOutcome = { kind: 'processed'; value: Buffer; key: Buffer | null; headers: StreamHeader[] };
+export type FilteredOutcome = { kind: 'filtered'; rule: string };
+export type DeadLetterOutcome = { kind: 'dead-letter'; code: DeadLetterCode; message: string; step: string; details?: unknown };
+export type Outcome = ProcessedOutcome | FilteredOutcome | DeadLetterOutcome;
+
+/** Live counts since the pipeline was compiled; recordsIn = processed + filtered + dead-lettered once every process() has settled. */
+export type StreamCounters = {
+  recordsIn: number;
+  processed: number;
+  /** Records filtered out, by rule (the filter step's name). */
+  filtered: Record<string, number>;
+  /** Dead-lettered records, by code. */
+  deadLettered: Record<string, number>;
+};
+
+export type PipelineOptions = {
+  /** Clock for lookup reload checks, in epoch milliseconds. */
+  now?: () => number;
+  /** Told about problems that do not stop the pipeline (a lookup file that changed but cannot be used). */
+  onWarning?: (warning: StreamWarning) => void;
+};
+
+export type Pipeline = {
+  readonly dataset: ResolvedDataset;
+  readonly counters: StreamCounters;
+  /** Runs one record through every step. Never rejects for bad data; a rejection is a bug in Oxbow. */
+  process(record: SourceRecord): Promise<Outcome>;
+  /** Runs records with up to `concurrency` in flight (default 1); outcomes come back in input order. */
+  processBatch(records: readonly SourceRecord[], options?: { concurrency?: number }): Promise<Outcome[]>;
+};
+
+type Running = { record: DataRecord; context: RecordContext };
+type StepResult = { kind: 'next'; record: DataRecord } | FilteredOutcome | DeadLetterOutcome;
+type StepRunner = (state: Running) => Promise<StepResult> | StepResult;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function deadLetter(code: DeadLetterCode, step: string, message: string, details?: unknown): DeadLetterOutcome {
+  return details === undefined ? { kind: 'dead-letter', code, message, step } : { kind: 'dead-letter', code, message, step, details };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function kind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+function toSafeNumber(v: number | bigint, what: string): number {
+  const n = Number(v);
+  assert(Number.isSafeInteger(n), `${what} ${String(v)} is not a safe integer`);
+  return n;
+}
+
+/** Decodes and parses the value; the parse step is always first, so its result is the record the other steps see. */
+function parseValue(value: Buffer | null, maxValueBytes: number, step: string): StepResult {
+  if (value === null) return deadLetter(DeadLetterCode.TOMBSTONE, step, 'the record has no value (a tombstone)');
+  if (value.length > maxValueBytes) {
+    return deadLetter(DeadLetterCode.VALUE_TOO_LARGE, step, `the value is ${value.length} bytes; at most ${maxValueBytes} are allowed (maxValueBytes)`, { bytes: value.length, maxValueBytes });
+  }
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return deadLetter(DeadLetterCode.INVALID_UTF8, step, `the value is not valid UTF-8 (${value.length} bytes)`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return deadLetter(DeadLetterCode.INVALID_JSON, step, `the value is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return deadLetter(DeadLetterCode.NOT_AN_OBJECT, step, `the value is JSON but ${kind(parsed)}, not an object`);
+  }
+  return { kind: 'next', record: parsed as DataRecord };
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+function enrichRunner(step: Extract<ResolvedStep, { kind: 'enrich' }>): StepRunner {
+  return async ({ record, context }) => {
+    const controller = new AbortController();
+    const startedMs = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), step.timeoutMs);
+    });
+    const timeout = () =>
+      deadLetter(DeadLetterCode.STEP_TIMEOUT, step.name, `enrich "${step.name}" did not finish within ${step.timeoutMs} ms`, { timeoutMs: step.timeoutMs });
+    try {
+      let result: unknown;
+      try {
+        // A synchronous function runs to completion here; it cannot be interrupted, only judged late afterwards.
+        const returned = step.fn(record, { ...context, signal: controller.signal });
+        if (isThenable(returned)) {
+          const pending = Promise.resolve(returned);
+          // The losing promise is left to settle on its own; a later rejection must not become an unhandled one.
+          pending.catch(() => undefined);
+          const raced = await Promise.race([pending, timedOut]);
+          if (raced === TIMED_OUT) {
+            controller.abort(new Error(`enrich "${step.name}" timed out after ${step.timeoutMs} ms`));
+            return timeout();
+          }
+          result = raced;
+        } else {
+          if (performance.now() - startedMs > step.timeoutMs) return timeout();
+          result = returned;
+        }
+      } catch (e) {
+        return deadLetter(DeadLetterCode.STEP_FAILED, step.name, `enrich "${step.name}" threw ${errorText(e)}`);
+      }
+      if (isEnrichFailure(result)) {
+        return deadLetter(DeadLetterCode.ENRICH_FAILED, step.name, `enrich "${step.name}" could not enrich the record: ${result.reason}`, result.details);
+      }
+      if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+        return deadLetter(DeadLetterCode.STEP_FAILED, step.name, `enrich "${step.name}" returned ${kind(result)}; expected a record object or enrichFailure(reason)`);
+      }
+      return { kind: 'next', record: result as DataRecord };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+function filterRunner(step: Extract<ResolvedStep, { kind: 'filter' }>): StepRunner {
+  return async ({ record, context }) => {
+    let keep: unknown;
+    try {
+      keep = await step.predicate(record, context);
+    } catch (e) {
+      return deadLetter(DeadLetterCode.STEP_FAILED, step.name, `filter "${step.name}" threw ${errorText(e)}`);
+    }
+    if (typeof keep !== 'boolean') {
+      return deadLetter(DeadLetterCode.STEP_FAILED, step.name, `filter "${step.name}" returned ${kind(keep)}; expected true (keep) or false (filter out)`);
+    }
+    return keep ? { kind: 'next', record } : { kind: 'filtered', rule: step.name };
+  };
+}
+
+function lookupRunner(step: Extract<ResolvedStep, { kind: 'lookup' }>, table: LookupTable): StepRunner {
+  return async ({ record }) => {
+    const { rows, columns } = await table.current();
+    const value = record[step.on];
+    const k = lookupKey(value);
+    const row = k === null ? undefined : rows.get(k);
+    if (row === undefined) {
+      if (step.miss === 'dead-letter') {
+        return deadLetter(DeadLetterCode.LOOKUP_MISS, step.name, `lookup "${step.name}": no row of ${step.file} has ${step.key} = ${JSON.stringify(value) ?? 'undefined'} (from field "${step.on}")`, {
+          file: step.file,
+          on: step.on,
+          value: value ?? null,
+        });
+      }
+      for (const c of columns) record[c] = null;
+    } else {
+      for (const c of columns) record[c] = row[c] ?? null;
+    }
+    return { kind: 'next', record };
+  };
+}
+
+/**
+ * Compiles a dataset's steps. Loads its lookup tables (a table that cannot be loaded throws StreamError
+ * OXBOW_STREAM_LOOKUP_UNREADABLE) and compiles its schemas, so that process() only ever deals with data.
+ */
+export async function compilePipeline(dataset: ResolvedDataset, options: PipelineOptions = {}): Promise<Pipeline> {
+  const now = options.now ?? Date.now;
+  const onWarning = options.onWarning ?? (() => undefined);
+  const first = dataset.steps[0];
+  assert(first?.kind === 'parse', 'a resolved dataset starts with its parse step');
+  const parseStep = first;
+  const runners: StepRunner[] = [];
+  for (const step of dataset.steps.slice(1)) {
+    switch (step.kind) {
+      case 'parse':
+        assert(false, 'parse is only the first step');
+        break;
+      case 'validate': {
+        const check = compileSchema(step.schema);
+        runners.push(({ record }) => {
+          const violations = check(record);
+          if (violations.length === 0) return { kind: 'next', record };
+          return deadLetter(DeadLetterCode.SCHEMA_VIOLATION, step.name, describeViolations(violations), { violations });
+        });
+        break;
+      }
+      case 'filter':
+        runners.push(filterRunner(step));
+        break;
+      case 'enrich':
+        runners.push(enrichRunner(step));
+        break;
+      case 'lookup': {
+        const table = new LookupTable({ dataset: dataset.name, step: step.name, file: step.file, format: step.format, key: step.key, fields: step.fields, reloadCheckMs: step.reloadCheckMs, now, onWarning });
+        await table.open();
+        runners.push(lookupRunner(step, table));
+        break;
+      }
+    }
+  }
+  const outputCheck: SchemaCheck = compileSchema(processedSchema(dataset));
+  const lastStep = dataset.steps[dataset.steps.length - 1]!.name;
+  const counters: StreamCounters = { recordsIn: 0, processed: 0, filtered: {}, deadLettered: {} };
+
+  async function run(source: SourceRecord): Promise<Outcome> {
+    const parsed = parseValue(source.value, parseStep.maxValueBytes, parseStep.name);
+    if (parsed.kind !== 'next') return parsed;
+    const context: RecordContext = {
+      topic: source.topic,
+      partition: source.partition,
+      offset: toSafeNumber(source.offset, 'offset'),
+      timestamp: toSafeNumber(source.timestamp, 'timestamp'),
+      key: source.key,
+      headers: source.headers,
+    };
+    let record = parsed.record;
+    for (const runner of runners) {
+      const r = await runner({ record, context });
+      if (r.kind !== 'next') return r;
+      record = r.record;
+    }
+    // Lineage goes last, so it wins over a field of the same name from the raw record; the check then sees exactly
+    // the bytes that will be written, after a JSON round trip (undefined dropped, NaN turned into null, and so on).
+    const output = { ...record, [SOURCE_FIELD]: { topic: context.topic, partition: context.partition, offset: context.offset } };
+    let json: string;
+    try {
+      json = JSON.stringify(output);
+    } catch (e) {
+      return deadLetter(DeadLetterCode.OUTPUT_SCHEMA_VIOLATION, lastStep, `after step "${lastStep}" the record cannot be written as JSON: ${errorText(e)}`);
+    }
+    const violations = outputCheck(JSON.parse(json));
+    if (violations.length > 0) {
+      return deadLetter(DeadLetterCode.OUTPUT_SCHEMA_VIOLATION, lastStep, `after step "${lastStep}" the record does not match the processed schema: ${describeViolations(violations)}`, {
+        violations,
+      });
+    }
+    return { kind: 'processed', value: Buffer.from(json, 'utf8'), key: source.key, headers: [...source.headers] };
+  }
+
+  async function processRecord(source: SourceRecord): Promise<Outcome> {
+    counters.recordsIn++;
+    const outcome = await run(source);
+    if (outcome.kind === 'processed') counters.processed++;
+    else if (outcome.kind === 'filtered') counters.filtered[outcome.rule] = (counters.filtered[outcome.rule] ?? 0) + 1;
+    else counters.deadLettered[outcome.code] = (counters.deadLettered[outcome.code] ?? 0) + 1;
+    return outcome;
+  }
+
+  async function processBatch(records: readonly SourceRecord[], batchOptions: { concurrency?: number } = {}): Promise<Outcome[]> {
+    const concurrency = batchOptions.concurrency ?? 1;
+    assert(Number.isInteger(concurrency) && concurrency >= 1, `concurrency ${concurrency} must be a whole number, at least 1`);
+    const outcomes: Outcome[] = new Array<Outcome>(records.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < records.length) {
+        const i = next++;
+        outcomes[i] = await processRecord(records[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, records.length) }, worker));
+    return outcomes;
+  }
+
+  return { dataset, counters, process: processRecord, processBatch };
+}
