@@ -10,6 +10,8 @@ const COMMANDS: Record<string, Command> = {
   topics: { summary: 'list, create, describe or delete topics', run: async (a) => (await import('./topics.ts')).topics(a) },
   produce: { summary: 'send one record per line of standard input to a topic', run: async (a) => (await import('./produce.ts')).produce(a) },
   consume: { summary: 'print records of a topic as NDJSON', run: async (a) => (await import('./consume.ts')).consume(a) },
+  stream: { summary: "run a stream worker of a dataset (--dataset), or replay or show a dataset's stream", run: async (a) => (await import('./stream.ts')).stream(a) },
+  dlq: { summary: "count a dataset's dead letters by error code, or send them back to its raw topic", run: async (a) => (await import('./dlq.ts')).dlq(a) },
 };
 
 export function usage(): string {

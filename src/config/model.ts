@@ -41,6 +41,18 @@ export type OxbowConfig = {
     brokers: string[];
     clientId: string;
   };
+  stream: {
+    /** Directory where stream workers write their status files (`<stateDir>/<dataset>/<workerId>.json`). */
+    stateDir: string;
+    /** A worker that sends no heartbeat for this long leaves the group, and its partitions go to the others. */
+    sessionTimeoutMs: number;
+    /** Records a worker holds between reading them and committing their offsets; it stops reading at this many. */
+    maxInFlightRecords: number;
+    /** Bytes of raw values a worker holds between reading and committing; it stops reading at this many. */
+    maxInFlightBytes: number;
+    /** How often a worker commits the offsets of records whose outputs are acknowledged. */
+    offsetCommitIntervalMs: number;
+  };
   /** Datasets by name, each with its topics, schemas and pipeline steps (see docs/stream.md). */
   datasets: Record<string, ResolvedDataset>;
 };
@@ -49,6 +61,7 @@ export type OxbowConfig = {
 export type OxbowConfigInput = {
   broker?: { [K in keyof BrokerConfig]?: (K extends 'fsync' ? 'always' | 'os' | string | number : BrokerConfig[K] | string) | undefined };
   kafka?: { brokers?: string[] | string | undefined; clientId?: string | undefined };
+  stream?: { [K in keyof OxbowConfig['stream']]?: OxbowConfig['stream'][K] | string | undefined };
   datasets?: Record<string, DatasetDeclaration | undefined>;
 };
 
@@ -123,6 +136,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'broker.connectionsMaxIdleMs', default: 600_000, parse: duration(1000), doc: 'Close connections idle for this long.' },
   { key: 'kafka.brokers', default: [], parse: hostList, doc: 'Bootstrap servers of an external Kafka cluster; empty uses the embedded broker.' },
   { key: 'kafka.clientId', default: 'oxbow', parse: text(/^[\w.-]+$/, 'letters, digits, ".", "_" or "-"'), doc: "Client id of Oxbow's own Kafka clients." },
+  { key: 'stream.stateDir', default: './data/stream', parse: text(/^.+$/, 'a directory path'), doc: 'Directory where each stream worker writes its status file every second (`<stateDir>/<dataset>/<workerId>.json`).' },
+  { key: 'stream.sessionTimeoutMs', default: 10_000, parse: duration(1000), doc: "A stream worker silent for this long leaves its dataset's consumer group and its partitions move to the other workers." },
+  { key: 'stream.maxInFlightRecords', default: 5000, parse: int(1, 10_000_000), doc: 'Records a stream worker holds between reading and committing them; at this many it stops reading until outputs are acknowledged.' },
+  { key: 'stream.maxInFlightBytes', default: 64 * 1024 ** 2, parse: size(1024, 2 ** 40), doc: 'Bytes of raw records a stream worker holds between reading and committing them; at this many it stops reading.' },
+  { key: 'stream.offsetCommitIntervalMs', default: 1000, parse: duration(10), doc: 'How often a stream worker commits the offsets of records whose outputs are all acknowledged.' },
 ];
 
 function describe(v: unknown): string {

@@ -31,6 +31,10 @@ export type DeadLetterCode = (typeof DeadLetterCode)[keyof typeof DeadLetterCode
 export const StreamErrorCode = {
   /** A lookup file could not be read or parsed when the pipeline was compiled. */
   LOOKUP_UNREADABLE: 'OXBOW_STREAM_LOOKUP_UNREADABLE',
+  /** Replay was asked to move the offsets of a group that has active members (running workers). */
+  GROUP_ACTIVE: 'OXBOW_STREAM_GROUP_ACTIVE',
+  /** A dataset's topic (raw or dlq) does not exist on the Kafka cluster. */
+  UNKNOWN_TOPIC: 'OXBOW_STREAM_UNKNOWN_TOPIC',
 } as const;
 export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode];
 

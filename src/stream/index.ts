@@ -47,3 +47,23 @@ export { DeadLetterCode, StreamError, StreamErrorCode } from './errors.ts';
 export { parseCsv } from './csv.ts';
 export { parseTable, type StreamWarning } from './lookup-table.ts';
 export { compileSchema, describeViolations, type Violation } from './schema.ts';
+export { streamGroupId, streamStatusPath } from './runtime-names.ts';
+export { StreamWorker, type StreamWorkerOptions, type StreamWorkerStatus } from './worker.ts';
+export { committedOffsets, describeGroup, logRanges, topicPartitions, NO_OFFSET, type GroupMemberView, type GroupView, type LogRange, type StreamAdmin } from './admin.ts';
+export { parseReplayFrom, replayDataset, type ReplayFrom, type ReplayMove, type ReplayResult } from './replay.ts';
+export {
+  inspectDeadLetters,
+  readDeadLetters,
+  redriveDeadLetters,
+  redriveCodeGroupId,
+  redriveGroupId,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  OXBOW_HEADER_PREFIX,
+  UNKNOWN_CODE,
+  type CodeSummary,
+  type DeadLetter,
+  type DeadLetterSample,
+  type InspectResult,
+  type KafkaClientOptions,
+  type RedriveResult,
+} from './dlq.ts';

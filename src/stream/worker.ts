@@ -1,0 +1,587 @@
+// A stream worker: one member of a dataset's consumer group, moving records from raw to processed or dlq, at least once.
+//
+// Invariant behind every offset commit: a partition's committed offset c means every record below c has its output
+// (processed or dead letter) acknowledged by the cluster with acks=all, or was counted as filtered. Each lane below
+// handles one raw partition strictly in offset order and only advances `doneOffset` after the outputs of a whole batch
+// are acknowledged, so committing `doneOffset` keeps the invariant; a crash anywhere only causes records to be redone.
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Admin, Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
+import { assert } from '../errors.ts';
+import type { ResolvedDataset } from './dataset.ts';
+import { deadLetterHeaders } from './dead-letter.ts';
+import { DeadLetterCode } from './errors.ts';
+import { compilePipeline, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
+import { streamGroupId, streamStatusPath } from './runtime-names.ts';
+import type { StreamHeader } from './steps.ts';
+
+export type StreamWorkerOptions = {
+  /** Bootstrap servers, host:port. */
+  brokers: string[];
+  clientId: string;
+  dataset: ResolvedDataset;
+  /** Directory of status files (the `stream.stateDir` setting). */
+  stateDir: string;
+  /** Names this worker in its status file; defaults to `<hostname>-<pid>-<random>`. */
+  workerId?: string;
+  /** One line per event worth telling an operator: start, assignments, Kafka errors and retries, stop. */
+  log: (line: string) => void;
+  sessionTimeoutMs?: number;
+  maxInFlightRecords?: number;
+  maxInFlightBytes?: number;
+  offsetCommitIntervalMs?: number;
+  statusIntervalMs?: number;
+  /** Longest time close() waits for outputs still being sent before it gives up on them (they are redone later). */
+  closeTimeoutMs?: number;
+  /** Wall clock, epoch milliseconds; used for dead-letter times and the status file. */
+  now?: () => number;
+};
+
+/** The content of a worker's status file, `<stateDir>/<dataset>/<workerId>.json`. */
+export type StreamWorkerStatus = {
+  workerId: string;
+  pid: number;
+  dataset: string;
+  state: 'running' | 'stopped';
+  startedAt: string;
+  updatedAt: string;
+  assignments: { topic: string; partitions: number[] }[];
+  counters: StreamCounters;
+  /** Per assigned raw partition: end offset minus committed offset, when both are known. */
+  lag: { partition: number; committedOffset: number | null; endOffset: number; lag: number | null }[];
+};
+
+const DEFAULTS = {
+  sessionTimeoutMs: 10_000,
+  maxInFlightRecords: 5000,
+  maxInFlightBytes: 64 * 1024 ** 2,
+  offsetCommitIntervalMs: 1000,
+  statusIntervalMs: 1000,
+  closeTimeoutMs: 30_000,
+};
+
+/** Records sent in one produce request per lane. */
+const LANE_BATCH_RECORDS = 500;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+type Pending = { source: SourceRecord; leaderEpoch: number; bytes: number };
+
+/** The work of one raw partition: records in offset order, processed and produced one batch at a time. */
+type Lane = {
+  partition: number;
+  queue: Pending[];
+  running: boolean;
+  /** Next offset this lane expects; a record below it is already here (a re-delivery after a rebalance) and is skipped. */
+  nextOffset: bigint;
+  /** Every record below this offset has its outputs acknowledged (or was filtered). -1n before the first batch. */
+  doneOffset: bigint;
+  doneLeaderEpoch: number;
+  /** Last offset committed by this worker for the partition; -1n when none. */
+  committedOffset: bigint;
+};
+
+type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+type OutputMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const inner = (err as Error & { errors?: unknown[] }).errors;
+  const parts = Array.isArray(inner) && inner.length > 0 ? inner.slice(0, 3).map((e) => (e instanceof Error ? e.message : String(e))) : [];
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return [err.message, ...parts, ...(cause !== undefined ? [cause] : [])].join(': ');
+}
+
+function headerMap(headers: readonly StreamHeader[]): Map<Buffer, Buffer> {
+  // Keys are distinct Buffer objects, so a header name that repeats keeps every occurrence, in order.
+  const map = new Map<Buffer, Buffer>();
+  for (const h of headers) map.set(Buffer.from(h.key, 'utf8'), h.value as Buffer);
+  return map;
+}
+
+export class StreamWorker {
+  readonly workerId: string;
+  readonly dataset: ResolvedDataset;
+  readonly groupId: string;
+  readonly statusFile: string;
+
+  #options: Required<Omit<StreamWorkerOptions, 'workerId'>>;
+  #pipeline: Pipeline;
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  #partitionCounts: { processed: number; dlq: number };
+  #startedAt: Date;
+  #lanes = new Map<number, Lane>();
+  #inFlightRecords = 0;
+  #inFlightBytes = 0;
+  #capacityWaiters: (() => void)[] = [];
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #closing = false;
+  /** Set when close() stops waiting for outputs: sends in progress give up and their records stay uncommitted. */
+  #abandoned = false;
+  #abandon = new AbortController();
+  #pullLoop: Promise<void> = Promise.resolve();
+  #commitTimer: NodeJS.Timeout | undefined;
+  #statusTimer: NodeJS.Timeout | undefined;
+  #offsetCommit: Promise<void> | null = null;
+  #statusWrite: Promise<void> | null = null;
+  #lag: StreamWorkerStatus['lag'] = [];
+  #closed: Promise<void> | null = null;
+  #lastAssignment = '';
+
+  private constructor(options: Required<Omit<StreamWorkerOptions, 'workerId'>>, workerId: string, pipeline: Pipeline, clients: {
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+    producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+    partitionCounts: { processed: number; dlq: number };
+  }) {
+    this.#options = options;
+    this.workerId = workerId;
+    this.dataset = options.dataset;
+    this.groupId = streamGroupId(options.dataset.name);
+    this.statusFile = streamStatusPath(options.stateDir, options.dataset.name, workerId);
+    this.#pipeline = pipeline;
+    this.#consumer = clients.consumer;
+    this.#producer = clients.producer;
+    this.#partitionCounts = clients.partitionCounts;
+    this.#startedAt = new Date(options.now());
+  }
+
+  /**
+   * Compiles the dataset's pipeline, creates its topics when missing (processed and dlq with the raw topic's partition
+   * count), joins the consumer group `oxbow.stream.<dataset>` and starts consuming from the committed offsets (the
+   * earliest ones where none is committed). Kafka errors while starting are logged and retried until `close()`.
+   */
+  static async start(input: StreamWorkerOptions): Promise<StreamWorker> {
+    const options = { ...DEFAULTS, now: Date.now, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } as Required<StreamWorkerOptions>;
+    assert(options.brokers.length > 0, 'a stream worker needs at least one bootstrap server');
+    const workerId = input.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    const dataset = options.dataset;
+    const pipeline = await compilePipeline(dataset, { onWarning: (w) => options.log(`warning: ${w.message}`) });
+    const partitionCounts = await ensureTopics(options);
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: `${options.clientId}-stream-${workerId}`,
+      groupId: streamGroupId(dataset.name),
+      bootstrapBrokers: options.brokers,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 3)),
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
+      autocommit: false,
+      maxWaitTime: 500,
+      retries: 5,
+      retryDelay: 500,
+    });
+    const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: `${options.clientId}-stream-${workerId}`,
+      bootstrapBrokers: options.brokers,
+      acks: ProduceAcks.ALL,
+      autocreateTopics: false,
+      retries: 3,
+      retryDelay: 250,
+    });
+    const worker = new StreamWorker(options, workerId, pipeline, { consumer, producer, partitionCounts });
+    worker.#begin();
+    return worker;
+  }
+
+  /** Live counts since start: recordsIn = processed + filtered + dead-lettered once in-flight records settle. */
+  get counters(): StreamCounters {
+    return this.#pipeline.counters;
+  }
+
+  /** Raw partitions of this worker in the current group generation. */
+  get assignedPartitions(): number[] {
+    const a = this.#consumer.assignments?.find((x) => x.topic === this.dataset.topics.raw);
+    return a ? [...a.partitions].sort((x, y) => x - y) : [];
+  }
+
+  status(): StreamWorkerStatus {
+    const c = this.#pipeline.counters;
+    return {
+      workerId: this.workerId,
+      pid: process.pid,
+      dataset: this.dataset.name,
+      state: this.#closing ? 'stopped' : 'running',
+      startedAt: this.#startedAt.toISOString(),
+      updatedAt: new Date(this.#options.now()).toISOString(),
+      assignments: (this.#consumer.assignments ?? []).map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) })),
+      counters: { recordsIn: c.recordsIn, processed: c.processed, filtered: { ...c.filtered }, deadLettered: { ...c.deadLettered } },
+      lag: this.#lag,
+    };
+  }
+
+  #begin(): void {
+    this.#pullLoop = this.#pull();
+    this.#commitTimer = setInterval(() => void this.#commitOffsets(), this.#options.offsetCommitIntervalMs);
+    this.#statusTimer = setInterval(() => void this.#writeStatus(true), this.#options.statusIntervalMs);
+    void this.#writeStatus(false);
+  }
+
+  /** Reads the raw topic, hands records to their partition's lane, and stops reading while too much is in flight. */
+  async #pull(): Promise<void> {
+    let attempt = 0;
+    while (!this.#closing) {
+      try {
+        const stream = await this.#consumer.consume({
+          topics: [this.dataset.topics.raw],
+          mode: 'committed',
+          fallbackMode: 'earliest',
+          autocommit: false,
+          maxWaitTime: 500,
+        });
+        this.#stream = stream;
+        if (this.#closing) {
+          await stream.close();
+          break;
+        }
+        this.#consumer.on('consumer:group:join', this.#onJoin);
+        this.#onJoin();
+        for await (const message of stream) {
+          attempt = 0;
+          this.#accept(message as BufferMessage);
+          while (!this.#closing && this.#overLimits()) await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
+          if (this.#closing) break;
+        }
+        if (!this.#closing) throw new Error('the consumer stream ended');
+      } catch (err) {
+        if (this.#closing) break;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt++);
+        this.#options.log(`consuming ${this.dataset.topics.raw} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+        await this.#sleep(delayMs);
+      } finally {
+        this.#consumer.off('consumer:group:join', this.#onJoin);
+        const stream = this.#stream;
+        this.#stream = undefined;
+        if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
+      }
+    }
+  }
+
+  #onJoin = (): void => {
+    const text = this.assignedPartitions.join(',');
+    if (text !== this.#lastAssignment) {
+      this.#lastAssignment = text;
+      this.#options.log(`assigned partitions of ${this.dataset.topics.raw}: ${text === '' ? '(none)' : text}`);
+    }
+  };
+
+  #overLimits(): boolean {
+    return this.#inFlightRecords >= this.#options.maxInFlightRecords || this.#inFlightBytes >= this.#options.maxInFlightBytes;
+  }
+
+  #accept(m: BufferMessage): void {
+    let lane = this.#lanes.get(m.partition);
+    if (!lane) {
+      lane = { partition: m.partition, queue: [], running: false, nextOffset: -1n, doneOffset: -1n, doneLeaderEpoch: -1, committedOffset: -1n };
+      this.#lanes.set(m.partition, lane);
+    }
+    // After a rebalance the consumer fetches again from the committed offset; what this lane already holds is skipped.
+    if (m.offset < lane.nextOffset) return;
+    lane.nextOffset = m.offset + 1n;
+    const source: SourceRecord = {
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: m.headerEntries.map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      timestamp: m.timestamp,
+    };
+    const bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0) + m.headerEntries.reduce((n, [k, v]) => n + k.length + (v?.length ?? 0), 0);
+    lane.queue.push({ source, leaderEpoch: m.leaderEpoch, bytes });
+    this.#inFlightRecords++;
+    this.#inFlightBytes += bytes;
+    if (!lane.running) void this.#runLane(lane);
+  }
+
+  #release(records: number, bytes: number): void {
+    this.#inFlightRecords -= records;
+    this.#inFlightBytes -= bytes;
+    assert(this.#inFlightRecords >= 0 && this.#inFlightBytes >= 0, 'in-flight counts never go below zero');
+    if (!this.#overLimits() || this.#closing) {
+      const waiters = this.#capacityWaiters;
+      this.#capacityWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  async #runLane(lane: Lane): Promise<void> {
+    lane.running = true;
+    try {
+      while (lane.queue.length > 0 && !this.#closing) {
+        const batch = lane.queue.splice(0, LANE_BATCH_RECORDS);
+        const messages: OutputMessage[] = [];
+        for (const p of batch) {
+          const outcome = await this.#process(p.source);
+          const out = this.#output(outcome, p.source);
+          if (out) messages.push(out);
+        }
+        const sent = messages.length === 0 || (await this.#send(messages, lane.partition));
+        const bytes = batch.reduce((n, p) => n + p.bytes, 0);
+        if (!sent) {
+          this.#release(batch.length, bytes);
+          break;
+        }
+        const last = batch[batch.length - 1]!;
+        const done = BigInt(last.source.offset) + 1n;
+        assert(done > lane.doneOffset, 'a lane only moves forward');
+        lane.doneOffset = done;
+        lane.doneLeaderEpoch = last.leaderEpoch;
+        this.#release(batch.length, bytes);
+      }
+    } finally {
+      if (this.#closing) {
+        // Records read but not started are dropped on the way out: their offsets are not committed, so they are redone.
+        const rest = lane.queue.splice(0);
+        if (rest.length > 0) this.#release(rest.length, rest.reduce((n, p) => n + p.bytes, 0));
+      }
+      lane.running = false;
+      this.#laneIdle();
+    }
+  }
+
+  #laneIdleWaiters: (() => void)[] = [];
+
+  #laneIdle(): void {
+    if ([...this.#lanes.values()].some((l) => l.running)) return;
+    const waiters = this.#laneIdleWaiters;
+    this.#laneIdleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Runs one record through the pipeline; an exception there is a bug, and the record is dead-lettered rather than lost. */
+  async #process(source: SourceRecord): Promise<Outcome> {
+    try {
+      return await this.#pipeline.process(source);
+    } catch (err) {
+      const counters = this.#pipeline.counters;
+      counters.deadLettered[DeadLetterCode.STEP_FAILED] = (counters.deadLettered[DeadLetterCode.STEP_FAILED] ?? 0) + 1;
+      this.#options.log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
+      return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
+    }
+  }
+
+  #output(outcome: Outcome, source: SourceRecord): OutputMessage | null {
+    const timestamp = BigInt(source.timestamp);
+    if (outcome.kind === 'filtered') return null;
+    if (outcome.kind === 'processed') {
+      const msg: OutputMessage = {
+        topic: this.dataset.topics.processed,
+        partition: source.partition % this.#partitionCounts.processed,
+        value: outcome.value,
+        headers: headerMap(outcome.headers),
+        timestamp,
+      };
+      if (outcome.key !== null) msg.key = outcome.key;
+      return msg;
+    }
+    const msg: OutputMessage = {
+      topic: this.dataset.topics.dlq,
+      partition: source.partition % this.#partitionCounts.dlq,
+      headers: headerMap(deadLetterHeaders(outcome, source, this.dataset, this.#options.now())),
+      timestamp,
+    };
+    if (source.key !== null) msg.key = source.key;
+    if (source.value !== null) msg.value = source.value;
+    return msg;
+  }
+
+  /** Sends with acks=all until acknowledged; false only when close() gave up waiting. */
+  async #send(messages: OutputMessage[], partition: number): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#producer.send({ messages });
+        if (attempt > 0) this.#options.log(`producing outputs of ${this.dataset.topics.raw}/${partition} succeeded after ${attempt} retr${attempt === 1 ? 'y' : 'ies'}`);
+        return true;
+      } catch (err) {
+        if (this.#abandoned) return false;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+        this.#options.log(`producing ${messages.length} output(s) of ${this.dataset.topics.raw}/${partition} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+        await this.#sleep(delayMs);
+        if (this.#abandoned) return false;
+      }
+    }
+  }
+
+  /** Commits, for each partition assigned now, the offset below which every output is acknowledged. */
+  #commitOffsets(): Promise<void> {
+    if (this.#offsetCommit) return this.#offsetCommit;
+    const run = async () => {
+      const assigned = new Set(this.assignedPartitions);
+      const due = [...this.#lanes.values()].filter((l) => assigned.has(l.partition) && l.doneOffset > l.committedOffset);
+      if (due.length > 0) {
+        const offsets = due.map((l) => ({ lane: l, offset: l.doneOffset, leaderEpoch: l.doneLeaderEpoch }));
+        try {
+          await this.#consumer.commit({
+            offsets: offsets.map((o) => ({ topic: this.dataset.topics.raw, partition: o.lane.partition, offset: o.offset, leaderEpoch: o.leaderEpoch })),
+          });
+          for (const o of offsets) if (o.offset > o.lane.committedOffset) o.lane.committedOffset = o.offset;
+        } catch (err) {
+          this.#options.log(`committing offsets of ${this.groupId} failed: ${describeError(err)}; retrying at the next commit`);
+        }
+      }
+      // A lane of a partition that went to another worker is forgotten once idle; if the partition comes back, the
+      // lane starts again from wherever the group's committed offset then is.
+      for (const lane of this.#lanes.values()) {
+        if (!assigned.has(lane.partition) && !lane.running && lane.queue.length === 0) this.#lanes.delete(lane.partition);
+      }
+    };
+    this.#offsetCommit = run().finally(() => {
+      this.#offsetCommit = null;
+    });
+    return this.#offsetCommit;
+  }
+
+  async #refreshLag(): Promise<void> {
+    const partitions = this.assignedPartitions;
+    if (partitions.length === 0 || this.#closing) {
+      this.#lag = [];
+      return;
+    }
+    try {
+      const topic = this.dataset.topics.raw;
+      const ends = (await this.#consumer.listOffsets({ topics: [topic], partitions: { [topic]: partitions } })).get(topic) ?? [];
+      this.#lag = partitions.map((p) => {
+        const end = ends[p];
+        const committed = this.#lanes.get(p)?.committedOffset ?? -1n;
+        const endOffset = end === undefined ? -1 : Number(end);
+        const committedOffset = committed >= 0n ? Number(committed) : null;
+        return { partition: p, committedOffset, endOffset, lag: committedOffset === null || endOffset < 0 ? null : Math.max(0, endOffset - committedOffset) };
+      });
+    } catch {
+      // Lag is a nicety of the status file; the next tick tries again.
+    }
+  }
+
+  /** Writes the status file atomically (temporary file, then rename), so a reader never sees half of it. */
+  #writeStatus(withLag: boolean): Promise<void> {
+    if (this.#statusWrite) return this.#statusWrite;
+    const run = async () => {
+      if (withLag) await this.#refreshLag();
+      const file = this.statusFile;
+      const tmp = `${file}.${process.pid}.tmp`;
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(tmp, `${JSON.stringify(this.status(), null, 2)}\n`);
+        await rename(tmp, file);
+      } catch (err) {
+        this.#options.log(`cannot write status file ${file}: ${describeError(err)}`);
+      }
+    };
+    this.#statusWrite = run().finally(() => {
+      this.#statusWrite = null;
+    });
+    return this.#statusWrite;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.#abandon.signal;
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * Stops consuming, waits for outputs being sent (at most closeTimeoutMs), commits what is acknowledged, leaves the
+   * group and closes the clients. Writes a last status file with state "stopped"; removes nothing.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    this.#release(0, 0);
+    const stream = this.#stream;
+    if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
+    const pullDone = this.#pullLoop;
+    const drained = new Promise<void>((resolve) => {
+      this.#laneIdleWaiters.push(resolve);
+      this.#laneIdle();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#options.closeTimeoutMs);
+    });
+    const result = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.#options.log(`outputs still unacknowledged after ${this.#options.closeTimeoutMs} ms; their records stay uncommitted and will be processed again`);
+      this.#abandoned = true;
+      this.#abandon.abort();
+      await drained;
+    }
+    // The pull loop may be sleeping between retries: wake it, it sees #closing and ends.
+    this.#abandon.abort();
+    await pullDone;
+    clearInterval(this.#commitTimer);
+    clearInterval(this.#statusTimer);
+    await this.#offsetCommit;
+    await this.#commitOffsets();
+    try {
+      await this.#consumer.close(true);
+    } catch (err) {
+      this.#options.log(`leaving group ${this.groupId} failed: ${describeError(err)}`);
+    }
+    try {
+      await this.#producer.close();
+    } catch (err) {
+      this.#options.log(`closing the producer failed: ${describeError(err)}`);
+    }
+    await this.#statusWrite;
+    await this.#writeStatus(false);
+  }
+}
+
+/**
+ * Creates the dataset's topics that do not exist: processed and dlq get the raw topic's partition count (raw, when it
+ * is missing too, gets one partition). Another worker creating them at the same time is fine. Retries Kafka errors,
+ * logged, with backoff. Returns the partition counts of processed and dlq.
+ */
+async function ensureTopics(options: Required<StreamWorkerOptions>): Promise<{ processed: number; dlq: number }> {
+  const { topics } = options.dataset;
+  for (let attempt = 0; ; attempt++) {
+    const admin = new Admin({ clientId: `${options.clientId}-stream-admin`, bootstrapBrokers: options.brokers, retries: 2, retryDelay: 250 });
+    try {
+      const counts = async () => {
+        const existing = new Set(await admin.listTopics({ includeInternals: false }));
+        const wanted = [topics.raw, topics.processed, topics.dlq].filter((t) => existing.has(t));
+        const meta = wanted.length === 0 ? new Map<string, { partitionsCount: number }>() : (await admin.metadata({ topics: wanted, forceUpdate: true })).topics;
+        return new Map([...meta].map(([t, m]) => [t, m.partitionsCount]));
+      };
+      let have = await counts();
+      const rawPartitions = have.get(topics.raw) ?? 1;
+      const missing = [topics.raw, topics.processed, topics.dlq].filter((t) => !have.has(t));
+      if (missing.length > 0) {
+        try {
+          await admin.createTopics({ topics: missing, partitions: rawPartitions, replicas: -1 });
+          options.log(`created topic${missing.length === 1 ? '' : 's'} ${missing.join(', ')} with ${rawPartitions} partition(s)`);
+        } catch (err) {
+          // Another worker may have created them first; that is only a failure if they are still missing.
+          have = await counts();
+          if (missing.some((t) => !have.has(t))) throw err;
+        }
+        have = await counts();
+      }
+      const processed = have.get(topics.processed);
+      const dlq = have.get(topics.dlq);
+      assert(processed !== undefined && dlq !== undefined, 'the output topics exist after creation');
+      return { processed, dlq };
+    } catch (err) {
+      const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+      options.log(`preparing topics of dataset ${options.dataset.name} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+      await new Promise((r) => setTimeout(r, delayMs));
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  }
+}
