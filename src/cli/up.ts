@@ -1,15 +1,23 @@
-// `oxbow up`: runs the lake in one process on embedded defaults and prints its endpoints.
+// `oxbow up`: runs the lake in one process on embedded defaults (the broker, a stream worker per dataset) and prints its endpoints.
 import { Broker } from '../broker/index.ts';
-import { loadConfig, type OxbowConfigInput } from '../config/index.ts';
+import { loadConfig, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
+import { StreamWorker } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './broker.ts';
 
 const USAGE = `Usage: oxbow up [--config <file>] [--data-dir <dir>] [--kafka-port <n>]
 
-Runs every role of the lake in this process with embedded defaults and prints the endpoints.
+Runs every role of the lake in this process with embedded defaults and prints the endpoints: the embedded Kafka
+broker (or none when kafka.brokers names an external cluster) and one stream worker per dataset declared in the
+config. SIGTERM or SIGINT stops the stream workers (outputs in flight are finished and committed), then the broker.
   --config <file>     lake declaration (default ./oxbow.config.ts when present)
-  --data-dir <dir>    root of all state (default ./data)
+  --data-dir <dir>    root of all state: <dir>/broker, and <dir>/stream unless stream.stateDir is set (default ./data)
   --kafka-port <n>    port of the embedded Kafka broker (default 9092; 0 picks a free port)`;
+
+/** Width of the endpoint names in the printed list, so their values line up. */
+const LABEL_WIDTH = 9;
+
+const DEFAULT_STREAM_STATE_DIR = SETTINGS.find((s) => s.key === 'stream.stateDir')?.default;
 
 export async function up(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' } }, USAGE);
@@ -21,15 +29,77 @@ export async function up(argv: string[]): Promise<number> {
   const dataDir = (values['data-dir'] as string | undefined) ?? './data';
   const overrides: OxbowConfigInput = { broker: { port: settingFlag(values['kafka-port']), dataDir: `${dataDir}/broker` } };
   const config = await loadConfig({ file: values.config as string | undefined, overrides });
-  const broker = await Broker.start(config.broker);
-  process.stdout.write(
-    [
-      'Oxbow is up.',
-      `  kafka    ${broker.address}    (bootstrap server for any Kafka client; try: kcat -b ${broker.address} -L)`,
-      `  data     ${dataDir}`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
+  // The status files follow the data directory unless the config put them somewhere of its own.
+  const stateDir = config.stream.stateDir === DEFAULT_STREAM_STATE_DIR ? `${dataDir}/stream` : config.stream.stateDir;
+
+  const external = config.kafka.brokers.length > 0;
+  const broker = external ? null : await Broker.start(config.broker);
+  const brokers = broker ? [broker.address] : config.kafka.brokers;
+  let workers: StreamWorker[];
+  try {
+    workers = await startWorkers(config, brokers, stateDir);
+  } catch (err) {
+    await broker?.close();
+    throw err;
+  }
+
+  const line = (label: string, value: string) => `  ${label.padEnd(LABEL_WIDTH)}${value}`;
+  const kafka = broker
+    ? line('kafka', `${broker.address}    (bootstrap server for any Kafka client; try: kcat -b ${broker.address} -L)`)
+    : line('kafka', `${brokers.join(',')}    (external cluster from kafka.brokers; no embedded broker)`);
+  const streams = workers.length === 0
+    ? [line('stream', `no datasets declared; declare them in ${(values.config as string | undefined) ?? 'oxbow.config.ts'} with defineLake({ datasets: {...} }), see docs/stream.md`)]
+    : workers.map((w) => {
+        const t = w.dataset.topics;
+        return line('stream', `${w.dataset.name}: ${t.raw} → ${t.processed} (dead letters: ${t.dlq})`);
+      });
+  process.stdout.write(['Oxbow is up.', kafka, ...streams, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
+
+  return runUntilSignal(async () => {
+    // Workers first: they finish their outputs and commit through the broker, which must still be there.
+    await stopWorkers(workers);
+    await broker?.close();
+  });
+}
+
+function workerLog(dataset: string): (line: string) => void {
+  return (line) => process.stderr.write(`${new Date().toISOString()} stream ${dataset}: ${line}\n`);
+}
+
+/** One worker per dataset; if one cannot start (a lookup file that does not load), those already started are stopped. */
+async function startWorkers(config: OxbowConfig, brokers: string[], stateDir: string): Promise<StreamWorker[]> {
+  const started = await Promise.allSettled(
+    Object.values(config.datasets).map((dataset) =>
+      StreamWorker.start({
+        brokers,
+        clientId: config.kafka.clientId,
+        dataset,
+        stateDir,
+        log: workerLog(dataset.name),
+        sessionTimeoutMs: config.stream.sessionTimeoutMs,
+        maxInFlightRecords: config.stream.maxInFlightRecords,
+        maxInFlightBytes: config.stream.maxInFlightBytes,
+        offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
+      }),
+    ),
   );
-  return runUntilSignal(() => broker.close());
+  const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stopWorkers(workers);
+    throw failed.reason;
+  }
+  return workers;
+}
+
+async function stopWorkers(workers: StreamWorker[]): Promise<void> {
+  await Promise.all(
+    workers.map(async (w) => {
+      await w.close();
+      const c = w.counters;
+      const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);
+      const dead = Object.values(c.deadLettered).reduce((a, b) => a + b, 0);
+      workerLog(w.dataset.name)(`stopped: ${c.recordsIn} in, ${c.processed} processed, ${filtered} filtered, ${dead} dead-lettered`);
+    }),
+  );
 }

@@ -2,7 +2,6 @@
 // signals, and a broker spawned for the client commands (topics, produce, consume).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import { test, type TestContext } from 'node:test';
 import { defer, eventually, OXBOW_BIN, run, spawnBroker, tempDir } from '../helpers/broker.ts';
 
@@ -302,25 +301,4 @@ test('oxbow consume ends cleanly when its reader goes away, on SIGTERM, and when
   const unreachable = await oxbow(['topics', 'list', '--brokers', '127.0.0.1:1']);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /Connection to 127\.0\.0\.1:1 failed: connect ECONNREFUSED/);
-});
-
-test('oxbow up prints its endpoints; kcat works against the kafka address; SIGTERM stops it', async (t) => {
-  const dataDir = await tempDir(t);
-  const up = startOxbow(t, ['up', '--kafka-port', '0', '--data-dir', dataDir]);
-  await up.waitFor(/Press Ctrl-C to stop\.\n/);
-  const lines = up.stdout().split('\n');
-  assert.equal(lines[0], 'Oxbow is up.');
-  const kafka = /^ {2}kafka {4}(127\.0\.0\.1:(\d+)) {4}\(bootstrap server for any Kafka client; try: kcat -b \1 -L\)$/.exec(lines[1]!);
-  assert.ok(kafka, `kafka endpoint line: ${JSON.stringify(lines[1])}`);
-  assert.notEqual(Number(kafka[2]), 0);
-  assert.equal(lines[2], `  data     ${dataDir}`);
-  const address = kafka[1]!;
-  const md = JSON.parse((await run('kcat', ['-b', address, '-L', '-J'])).stdout.toString()) as { brokers: { id: number; name: string }[] };
-  assert.deepEqual(md.brokers.map((x) => `${x.id}@${x.name}`), [`1@${address}`]);
-  await run('kcat', ['-b', address, '-P', '-t', 'from-kcat'], { input: 'hello\n' });
-  assert.deepEqual(ndjson(await oxbowOk(['consume', 'from-kcat', '--from-beginning', '--max', '1', '--brokers', address])).map((r) => r.value), ['hello']);
-  up.child.kill('SIGTERM');
-  assert.equal(await up.exited, 0);
-  assert.match(up.stderr(), /SIGTERM: shutting down\nstopped cleanly\n$/);
-  assert.deepEqual(await readdir(dataDir), ['broker']);
 });

@@ -1,0 +1,174 @@
+// `oxbow up` as a user runs it: the embedded broker and a stream worker per declared dataset in one process, driven
+// from the outside with kcat, and stopped with SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { StreamWorkerStatus } from '../../src/stream/index.ts';
+import { defer, eventually, OXBOW_BIN, ROOT, run, startBroker, tempDir } from '../helpers/broker.ts';
+
+/** `oxbow up <args>` as a child process; `ready()` resolves with its standard output once it printed every endpoint. */
+function startUp(t: TestContext, args: string[]) {
+  const child = spawn(process.execPath, [OXBOW_BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  defer(t, () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const ready = () => eventually(() => {
+    if (child.exitCode !== null) throw new Error(`oxbow up exited with ${child.exitCode}; stderr:\n${stderr}`);
+    return /Press Ctrl-C to stop\.\n/.test(stdout) ? stdout : undefined;
+  }, 20_000, 'oxbow up to print its endpoints');
+  return { child, exited, ready, stderr: () => stderr };
+}
+
+function kafkaAddress(line: string | undefined): string {
+  const m = /^ {2}kafka {4}(127\.0\.0\.1:(\d+)) {4}\(bootstrap server for any Kafka client; try: kcat -b \1 -L\)$/.exec(line ?? '');
+  assert.ok(m, `kafka endpoint line: ${JSON.stringify(line)}`);
+  assert.notEqual(Number(m[2]), 0);
+  return m[1]!;
+}
+
+/** Every record of `topic` from the beginning, one `kcat -f` line each, once there are at least `count`. */
+async function kcatRead(address: string, topic: string, format: string, count: number): Promise<string[]> {
+  return eventually(async () => {
+    const { stdout } = await run('kcat', ['-b', address, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', format], { timeoutMs: 10_000 });
+    const lines = stdout.toString().split('\n').filter((l) => l !== '');
+    return lines.length >= count ? lines : undefined;
+  }, 20_000, `${count} record(s) on ${topic}`);
+}
+
+test('oxbow up without datasets prints the broker and a hint where to declare datasets; kcat works; SIGTERM stops it', async (t) => {
+  const dataDir = await tempDir(t);
+  const emptyConfig = path.join(dataDir, 'empty.config.ts');
+  await writeFile(emptyConfig, 'export default {};\n');
+  const up = startUp(t, ['--kafka-port', '0', '--data-dir', path.join(dataDir, 'lake'), '--config', emptyConfig]);
+  const lines = (await up.ready()).split('\n');
+  assert.equal(lines[0], 'Oxbow is up.');
+  const address = kafkaAddress(lines[1]);
+  assert.equal(lines[2], `  stream   no datasets declared; declare them in ${emptyConfig} with defineLake({ datasets: {...} }), see docs/stream.md`);
+  assert.equal(lines[3], `  data     ${path.join(dataDir, 'lake')}`);
+  const md = JSON.parse((await run('kcat', ['-b', address, '-L', '-J'])).stdout.toString()) as { brokers: { id: number; name: string }[] };
+  assert.deepEqual(md.brokers.map((x) => `${x.id}@${x.name}`), [`1@${address}`]);
+  await run('kcat', ['-b', address, '-P', '-t', 'from-kcat'], { input: 'hello\n' });
+  assert.deepEqual(await kcatRead(address, 'from-kcat', '%s\n', 1), ['hello']);
+  up.child.kill('SIGTERM');
+  assert.equal(await up.exited, 0);
+  assert.match(up.stderr(), /SIGTERM: shutting down\nstopped cleanly\n$/);
+  assert.deepEqual(await readdir(path.join(dataDir, 'lake')), ['broker']);
+});
+
+test('oxbow up runs a stream worker per dataset: JSON lines from kcat come out processed with _source, a bad line on the dlq', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = path.join(dir, 'lake');
+  const configFile = path.join(dir, 'oxbow.config.ts');
+  await writeFile(
+    configFile,
+    `import { defineLake, validate } from ${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))};
+export default defineLake({
+  stream: { offsetCommitIntervalMs: 200 },
+  datasets: {
+    orders: {
+      schema: { type: 'object', properties: { id: { type: 'integer' }, item: { type: 'string' } }, required: ['id', 'item'], additionalProperties: false },
+      steps: [validate()],
+    },
+  },
+});
+`,
+  );
+  const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile]);
+  const lines = (await up.ready()).split('\n');
+  const address = kafkaAddress(lines[1]);
+  assert.equal(lines[2], '  stream   orders: orders.raw → orders.processed (dead letters: orders.dlq)');
+  assert.equal(lines[3], `  data     ${dataDir}`);
+
+  const input = ['{"id": 1, "item": "apple"}', '{"id": 2, "item": "pear"}', 'not json at all', '{"id": 3, "item": "plum"}'];
+  await run('kcat', ['-b', address, '-P', '-t', 'orders.raw', '-K', '|'], { input: input.map((l, i) => `k${i}|${l}`).join('\n') + '\n' });
+
+  const processed = (await kcatRead(address, 'orders.processed', '%k\t%s\n', 3)).map((l) => {
+    const [key, value] = l.split('\t') as [string, string];
+    return { key, value: JSON.parse(value) as Record<string, unknown> };
+  });
+  assert.deepEqual(
+    processed.map((r) => ({ key: r.key, id: r.value.id, item: r.value.item, source: r.value._source })),
+    [
+      { key: 'k0', id: 1, item: 'apple', source: { topic: 'orders.raw', partition: 0, offset: 0 } },
+      { key: 'k1', id: 2, item: 'pear', source: { topic: 'orders.raw', partition: 0, offset: 1 } },
+      { key: 'k3', id: 3, item: 'plum', source: { topic: 'orders.raw', partition: 0, offset: 3 } },
+    ],
+  );
+  const [dead] = await kcatRead(address, 'orders.dlq', '%k\t%s\t%h\n', 1);
+  const [key, value, headers] = dead!.split('\t') as [string, string, string];
+  assert.equal(key, 'k2');
+  assert.equal(value, 'not json at all', 'a dead letter keeps the original value');
+  assert.match(headers, /oxbow\.error\.code=OXBOW_STREAM_INVALID_JSON/);
+  assert.match(headers, /oxbow\.source\.offset=2/);
+
+  // The worker's status file is under <data-dir>/stream, since the config does not set stream.stateDir.
+  const status = await eventually(async () => {
+    const files = await readdir(path.join(dataDir, 'stream', 'orders')).catch(() => []);
+    const file = files.find((f) => f.endsWith('.json'));
+    if (file === undefined) return undefined;
+    const s = JSON.parse(await readFile(path.join(dataDir, 'stream', 'orders', file), 'utf8')) as StreamWorkerStatus;
+    return s.counters.recordsIn === 4 ? s : undefined;
+  }, 10_000, 'a status file counting 4 records');
+  assert.deepEqual(status.counters, { recordsIn: 4, processed: 3, filtered: {}, deadLettered: { OXBOW_STREAM_INVALID_JSON: 1 } });
+
+  up.child.kill('SIGTERM');
+  assert.equal(await up.exited, 0, up.stderr());
+  // The worker stops, with its counts, before the broker does.
+  assert.match(up.stderr(), /SIGTERM: shutting down\n(?:.*\n)*.* stream orders: stopped: 4 in, 3 processed, 0 filtered, 1 dead-lettered\nstopped cleanly\n$/);
+  assert.doesNotMatch(up.stderr(), /failed|bug/);
+  assert.deepEqual((await readdir(dataDir)).sort(), ['broker', 'stream']);
+});
+
+test('with kafka.brokers set, oxbow up runs no broker of its own and its workers use that cluster; stream.stateDir is kept', async (t) => {
+  const cluster = await startBroker(t);
+  const dir = await tempDir(t);
+  const stateDir = path.join(dir, 'state');
+  const configFile = path.join(dir, 'oxbow.config.ts');
+  await writeFile(
+    configFile,
+    `export default ${JSON.stringify({ kafka: { brokers: [cluster.address] }, stream: { stateDir }, datasets: { clicks: { schema: { type: 'object' } } } })};\n`,
+  );
+  const up = startUp(t, ['--data-dir', path.join(dir, 'lake'), '--config', configFile]);
+  const lines = (await up.ready()).split('\n');
+  assert.equal(lines[1], `  kafka    ${cluster.address}    (external cluster from kafka.brokers; no embedded broker)`);
+  assert.equal(lines[2], '  stream   clicks: clicks.raw → clicks.processed (dead letters: clicks.dlq)');
+  await run('kcat', ['-b', cluster.address, '-P', '-t', 'clicks.raw'], { input: '{"page": "/"}\n' });
+  const [value] = await kcatRead(cluster.address, 'clicks.processed', '%s\n', 1);
+  assert.deepEqual(JSON.parse(value!), { page: '/', _source: { topic: 'clicks.raw', partition: 0, offset: 0 } });
+  await eventually(async () => ((await readdir(path.join(stateDir, 'clicks')).catch(() => [])).length > 0 ? true : undefined), 10_000, 'a status file in stream.stateDir');
+  up.child.kill('SIGINT');
+  assert.equal(await up.exited, 0, up.stderr());
+  assert.match(up.stderr(), /SIGINT: shutting down\n(?:.*\n)*.* stream clicks: stopped: 1 in, 1 processed, 0 filtered, 0 dead-lettered\nstopped cleanly\n$/);
+  assert.deepEqual(await readdir(dir).then((names) => names.sort()), ['oxbow.config.ts', 'state'], 'nothing under --data-dir: no embedded broker, status files elsewhere');
+});
+
+test('oxbow up exits 1 naming the problem when a worker cannot start, and releases the broker it started', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = path.join(dir, 'lake');
+  const table = path.join(dir, 'countries.csv');
+  await writeFile(table, 'name\nGermany\n');
+  const configFile = path.join(dir, 'oxbow.config.ts');
+  const lookupStep = `lookup('country', { file: ${JSON.stringify(table)}, format: 'csv', key: 'code', on: 'cc', miss: 'null' })`;
+  await writeFile(
+    configFile,
+    `import { defineLake, lookup } from ${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))};
+export default defineLake({ datasets: { fine: { schema: { type: 'object' } }, sales: { schema: { type: 'object' }, steps: [${lookupStep}] } } });
+`,
+  );
+  const first = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile]);
+  assert.equal(await first.exited, 1);
+  assert.match(first.stderr(), /^oxbow up: dataset sales, lookup "country": cannot load .*countries\.csv: .*"code".* \[OXBOW_STREAM_LOOKUP_UNREADABLE\]\n$/m);
+  // The broker's data directory is free again: a fixed table starts on the same directory.
+  await writeFile(table, 'code,name\nDE,Germany\n');
+  const second = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile]);
+  assert.match(await second.ready(), /stream {3}fine: .*\n {2}stream {3}sales: /);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, second.stderr());
+});
