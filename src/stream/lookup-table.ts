@@ -126,6 +126,12 @@ export class LookupTable {
     this.#lastCheckMs = o.now();
   }
 
+  /** The table to use for the next record when no reload check is due or running (the usual case), else null: then use current(). */
+  currentIfChecked(): TableData | null {
+    if (this.#checking !== null || this.#o.now() - this.#lastCheckMs >= this.#o.reloadCheckMs) return null;
+    return this.#data;
+  }
+
   /** The table to use for the next record, after a reload check when one is due. */
   async current(): Promise<TableData> {
     if (this.#o.now() - this.#lastCheckMs >= this.#o.reloadCheckMs) {

@@ -62,12 +62,21 @@ const DEFAULTS = {
   closeTimeoutMs: 30_000,
 };
 
+/**
+ * Bytes one fetch may return, in all and per partition. The client's default (50 MB) makes each fetch a burst that
+ * takes seconds to decode while nothing else runs, then leaves the worker idle until its buffer drains; fetches of a
+ * few in-flight limits' worth keep reading, processing and producing overlapped.
+ */
+const FETCH_MAX_BYTES = 4 * 1024 ** 2;
+const FETCH_PARTITION_MAX_BYTES = 1024 ** 2;
 /** Records sent in one produce request per lane. */
 const LANE_BATCH_RECORDS = 500;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
 type Pending = { source: SourceRecord; leaderEpoch: number; bytes: number };
+/** A processed batch of a lane and the send of its outputs (null when every record was filtered out). */
+type LaneSend = { sent: Promise<boolean> | null; batch: Pending[]; bytes: number };
 
 /** The work of one raw partition: records in offset order, processed and produced one batch at a time. */
 type Lane = {
@@ -169,6 +178,8 @@ export class StreamWorker {
       rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
       autocommit: false,
       maxWaitTime: 500,
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_PARTITION_MAX_BYTES,
       retries: 5,
       retryDelay: 500,
     });
@@ -306,30 +317,43 @@ export class StreamWorker {
     }
   }
 
+  /**
+   * Processes a lane's records batch by batch. While one batch's outputs are being sent, the next batch is already
+   * processed, so the pipeline's work overlaps the wait for acknowledgements; sends of a lane still go one at a time,
+   * in offset order, and `doneOffset` only moves past a batch once its outputs are acknowledged.
+   */
   async #runLane(lane: Lane): Promise<void> {
     lane.running = true;
+    let sending: LaneSend | null = null;
     try {
-      while (lane.queue.length > 0 && !this.#closing) {
+      while (!this.#closing) {
+        if (lane.queue.length === 0) {
+          if (sending === null) break;
+          // Records that arrive while the last send is out are taken by this loop once it is acknowledged.
+          const sent = await this.#settle(lane, sending);
+          sending = null;
+          if (!sent) break;
+          continue;
+        }
         const batch = lane.queue.splice(0, LANE_BATCH_RECORDS);
         const messages: OutputMessage[] = [];
         for (const p of batch) {
-          const outcome = await this.#process(p.source);
-          const out = this.#output(outcome, p.source);
+          const pending = this.#process(p.source);
+          const out = this.#output(pending instanceof Promise ? await pending : pending, p.source);
           if (out) messages.push(out);
         }
-        const sent = messages.length === 0 || (await this.#send(messages, lane.partition));
         const bytes = batch.reduce((n, p) => n + p.bytes, 0);
-        if (!sent) {
-          this.#release(batch.length, bytes);
-          break;
+        if (sending !== null) {
+          const sent = await this.#settle(lane, sending);
+          sending = null;
+          if (!sent) {
+            this.#release(batch.length, bytes);
+            break;
+          }
         }
-        const last = batch[batch.length - 1]!;
-        const done = BigInt(last.source.offset) + 1n;
-        assert(done > lane.doneOffset, 'a lane only moves forward');
-        lane.doneOffset = done;
-        lane.doneLeaderEpoch = last.leaderEpoch;
-        this.#release(batch.length, bytes);
+        sending = { sent: messages.length === 0 ? null : this.#send(messages, lane.partition), batch, bytes };
       }
+      if (sending !== null) await this.#settle(lane, sending);
     } finally {
       if (this.#closing) {
         // Records read but not started are dropped on the way out: their offsets are not committed, so they are redone.
@@ -341,6 +365,20 @@ export class StreamWorker {
     }
   }
 
+  /** Waits for a batch's outputs; once acknowledged, the lane's done offset moves past the batch. False: close() gave up. */
+  async #settle(lane: Lane, send: LaneSend): Promise<boolean> {
+    const sent = send.sent === null || (await send.sent);
+    if (sent) {
+      const last = send.batch[send.batch.length - 1]!;
+      const done = BigInt(last.source.offset) + 1n;
+      assert(done > lane.doneOffset, 'a lane only moves forward');
+      lane.doneOffset = done;
+      lane.doneLeaderEpoch = last.leaderEpoch;
+    }
+    this.#release(send.batch.length, send.bytes);
+    return sent;
+  }
+
   #laneIdleWaiters: (() => void)[] = [];
 
   #laneIdle(): void {
@@ -350,29 +388,32 @@ export class StreamWorker {
     for (const w of waiters) w();
   }
 
-  /** Runs one record through the pipeline; an exception there is a bug, and the record is dead-lettered rather than lost. */
-  async #process(source: SourceRecord): Promise<Outcome> {
+  /**
+   * Runs one record through the pipeline, without a promise when every step was synchronous; an exception there is a
+   * bug, and the record is dead-lettered rather than lost.
+   */
+  #process(source: SourceRecord): Outcome | Promise<Outcome> {
     try {
-      return await this.#pipeline.process(source);
+      const outcome = this.#pipeline.processNow(source);
+      return outcome instanceof Promise ? outcome.catch((err: unknown) => this.#bug(err, source)) : outcome;
     } catch (err) {
-      const counters = this.#pipeline.counters;
-      counters.deadLettered[DeadLetterCode.STEP_FAILED] = (counters.deadLettered[DeadLetterCode.STEP_FAILED] ?? 0) + 1;
-      this.#options.log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
-      return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
+      return this.#bug(err, source);
     }
+  }
+
+  #bug(err: unknown, source: SourceRecord): Outcome {
+    const counters = this.#pipeline.counters;
+    counters.deadLettered[DeadLetterCode.STEP_FAILED] = (counters.deadLettered[DeadLetterCode.STEP_FAILED] ?? 0) + 1;
+    this.#options.log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
+    return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
   }
 
   #output(outcome: Outcome, source: SourceRecord): OutputMessage | null {
     const timestamp = BigInt(source.timestamp);
     if (outcome.kind === 'filtered') return null;
     if (outcome.kind === 'processed') {
-      const msg: OutputMessage = {
-        topic: this.dataset.topics.processed,
-        partition: source.partition % this.#partitionCounts.processed,
-        value: outcome.value,
-        headers: headerMap(outcome.headers),
-        timestamp,
-      };
+      const msg: OutputMessage = { topic: this.dataset.topics.processed, partition: source.partition % this.#partitionCounts.processed, value: outcome.value, timestamp };
+      if (outcome.headers.length > 0) msg.headers = headerMap(outcome.headers);
       if (outcome.key !== null) msg.key = outcome.key;
       return msg;
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   compilePipeline,
+  compileSchema,
   enrich,
   enrichFailure,
   filter,
@@ -278,4 +279,58 @@ test('values that cannot be written as JSON are output violations', async () => 
   const o = await pipeline.process(raw(0, {}));
   assert.equal(o.kind === 'dead-letter' && o.code, 'OXBOW_STREAM_OUTPUT_SCHEMA_VIOLATION');
   assert.match(o.kind === 'dead-letter' ? o.message : '', /cannot be written as JSON/);
+});
+
+test('processNow returns the outcome itself when every step is synchronous, and a promise only after an asynchronous one', async () => {
+  const schema = { type: 'object', properties: { n: { type: 'integer' }, tag: { type: 'string' } }, required: ['n'], additionalProperties: false };
+  let signalSeen = false;
+  const sync = await compilePipeline(
+    dataset('now', {
+      schema,
+      steps: [validate(), filter('small', (r) => (r.n as number) < 10), enrich('tag', (r) => ({ ...r, tag: 'x' })), enrich('look', (r, c) => ((signalSeen = !c.signal.aborted), r))],
+    }),
+  );
+  const kept = sync.processNow(raw(0, { n: 1 }));
+  assert.ok(!(kept instanceof Promise));
+  assert.equal(kept.kind, 'processed');
+  assert.deepEqual(json(kept.kind === 'processed' ? kept.value : Buffer.from('{}')).tag, 'x');
+  assert.ok(signalSeen, 'the signal is there for a function that asks for it');
+  const dropped = sync.processNow(raw(1, { n: 11 }));
+  assert.deepEqual(dropped, { kind: 'filtered', rule: 'small' });
+  assert.deepEqual(sync.counters, { recordsIn: 2, processed: 1, filtered: { small: 1 }, deadLettered: {} });
+
+  const async_ = await compilePipeline(dataset('later', { schema, steps: [filter('wait', async () => true), enrich('reject', async (r) => (r.n === 2 ? Promise.reject(new Error('no')) : r))] }));
+  const pending = async_.processNow(raw(0, { n: 1 }));
+  assert.ok(pending instanceof Promise);
+  assert.equal((await pending).kind, 'processed');
+  const failed = await async_.processNow(raw(1, { n: 2 }));
+  assert.equal(failed.kind === 'dead-letter' && failed.code, 'OXBOW_STREAM_STEP_FAILED');
+  assert.deepEqual(async_.counters, { recordsIn: 2, processed: 1, filtered: {}, deadLettered: { OXBOW_STREAM_STEP_FAILED: 1 } });
+});
+
+test('the output check sees what JSON writes: undefined fields dropped, a Date as its string, NaN as null', async () => {
+  const schema = {
+    type: 'object',
+    properties: { at: { type: 'string', format: 'date-time' }, gone: { type: 'string' }, x: { type: 'null' }, list: { type: 'array', items: { type: 'integer' } } },
+    required: ['at', 'x'],
+    additionalProperties: false,
+  };
+  const pipeline = await compilePipeline(
+    dataset('roundtrip', { schema, steps: [enrich('shape', () => ({ at: new Date(Date.UTC(2026, 0, 1)), gone: undefined, x: Number.NaN, list: [1, 2] }))] }),
+  );
+  const o = pipeline.processNow(raw(0, {}));
+  assert.ok(!(o instanceof Promise));
+  assert.equal(o.kind, 'processed', JSON.stringify(o));
+  assert.deepEqual(json(o.kind === 'processed' ? o.value : Buffer.from('{}')), { at: '2026-01-01T00:00:00.000Z', x: null, list: [1, 2], _source: { topic: 'orders.raw', partition: 0, offset: 0 } });
+  const plain = await compilePipeline(dataset('plain', { schema: { type: 'object', properties: { n: { type: 'integer' } }, additionalProperties: false } }));
+  const bad = await plain.process(raw(1, { n: 1.5 }));
+  assert.equal(bad.kind === 'dead-letter' && bad.code, 'OXBOW_STREAM_OUTPUT_SCHEMA_VIOLATION');
+});
+
+test('format checks remember their last answer without mixing up values or schemas', () => {
+  const dateTime = compileSchema({ type: 'string', format: 'date-time' });
+  const date = compileSchema({ type: 'string', format: 'date' });
+  const answers = ['2026-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00Z', '2024-02-29T23:59:59.5+02:00'].map((v) => dateTime(v).length);
+  assert.deepEqual(answers, [0, 1, 1, 0, 0]);
+  assert.deepEqual([date('2026-01-01'), date('2026-01-01T00:00:00Z'), date('2026-01-01')].map((v) => v.length), [0, 1, 0]);
 });

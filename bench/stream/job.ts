@@ -1,0 +1,80 @@
+// One measured run of the stream benchmark in its own process: the passthrough loop or a real StreamWorker. Started
+// by run.ts with one JSON argument; prints `{"ready":true}` once set up, starts on the line "go", stops and closes on
+// the line "stop", then prints its result as one JSON line.
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { resolveDatasets, StreamWorker, type StreamCounters } from '../../src/stream/index.ts';
+import { Passthrough } from './passthrough.ts';
+import { orderDataset } from './records.ts';
+
+export type StreamJob =
+  | { mode: 'passthrough'; address: string; groupId: string; from: string; to: string }
+  | { mode: 'worker'; address: string; dataset: string; topics: { raw: string; processed: string; dlq: string }; countriesCsv: string; stateDir: string };
+
+export type StreamJobResult = { copied: number; counters: StreamCounters | null; errors: string[] };
+
+const lines = createInterface({ input: process.stdin });
+const commands: string[] = [];
+const waiting: ((line: string) => void)[] = [];
+lines.on('line', (line) => {
+  const w = waiting.shift();
+  if (w) w(line.trim());
+  else commands.push(line.trim());
+});
+
+/** The next line from run.ts; an orphaned job (stdin closed, or nothing for 10 minutes) exits. */
+async function next(expected: string): Promise<void> {
+  const queued = commands.shift();
+  const line =
+    queued ??
+    (await Promise.race([
+      new Promise<string>((resolve) => waiting.push(resolve)),
+      once(lines, 'close').then(() => 'closed'),
+      new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 600_000).unref()),
+    ]));
+  if (line !== expected) {
+    process.stderr.write(`expected "${expected}", got ${line}\n`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2] ?? '{}') as StreamJob;
+  const errors: string[] = [];
+  if (job.mode === 'passthrough') {
+    const loop = new Passthrough({ brokers: [job.address], groupId: job.groupId, from: job.from, to: job.to });
+    process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+    await next('go');
+    loop.start();
+    await next('stop');
+    await loop.close();
+    const result: StreamJobResult = { copied: loop.copied, counters: null, errors: loop.errors };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const resolved = resolveDatasets({ [job.dataset]: orderDataset(job.topics, job.countriesCsv) });
+  if (!resolved.ok) throw new Error(resolved.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  const dataset = resolved.datasets[job.dataset]!;
+  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  await next('go');
+  const worker = await StreamWorker.start({
+    brokers: [job.address],
+    clientId: 'oxbow-bench',
+    dataset,
+    stateDir: job.stateDir,
+    workerId: 'bench',
+    log: (line) => {
+      errors.push(line);
+      process.stderr.write(`${line}\n`);
+    },
+  });
+  await next('stop');
+  await worker.close();
+  // The log lines worth failing a run: Kafka errors and retries; the start line and assignments are not errors.
+  const problems = errors.filter((l) => /fail|bug|cannot|warning/.test(l));
+  const result: StreamJobResult = { copied: worker.counters.processed, counters: worker.counters, errors: problems };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();
+lines.close();

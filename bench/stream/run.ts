@@ -1,0 +1,403 @@
+// Stream benchmark: records/s of a StreamWorker (parse, validate, one enrich function, one lookup) from a pre-filled
+// raw topic to processed on `oxbow broker`, beside a passthrough loop with no steps measured in the same run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
+import { cpuSeconds, fmt, wallMs } from '../broker/stats.ts';
+import type { StreamJob, StreamJobResult } from './job.ts';
+import { orderRecord, writeCountriesCsv } from './records.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const OXBOW_BIN = path.join(ROOT, 'bin', 'oxbow.js');
+const JOB_SCRIPT = path.join(import.meta.dirname, 'job.ts');
+const RAW_TOPIC = 'bench.raw';
+
+const USAGE = `Usage: npm run bench:stream -- [options]
+
+Starts \`oxbow broker --port 0\` as a separate process on a temporary data directory, fills ${RAW_TOPIC} with JSON order
+records, then, in alternation, measures records/s from start until the output topic holds every record for:
+  passthrough  a loop with the StreamWorker's client settings and commit discipline that copies records unchanged
+  worker       a StreamWorker whose dataset parses, validates (JSON Schema), enriches (one function) and looks up
+               (CSV table) every record
+Each run is its own process, with a fresh output topic and consumer group; the best of each kind is reported.
+
+  --records <n>           records in the raw topic (default 500000)
+  --record-bytes <n>      bytes of each JSON value (default 300)
+  --partitions <n>        partitions of every topic (default 4)
+  --runs <n>              runs of each kind (default 2)
+  --countries <n>         rows of the lookup table (default 200)
+  --dir <path>            parent of the temporary directory (default the OS temp dir); it is removed at the end
+  --cpu-prof <dir>        run the passthrough and worker processes with --cpu-prof, writing .cpuprofile files to <dir>
+  --json <file>           also write every figure as JSON`;
+
+type Options = {
+  records: number;
+  recordBytes: number;
+  partitions: number;
+  runs: number;
+  countries: number;
+  dir: string;
+  cpuProfDir: string | null;
+  jsonFile: string | null;
+};
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parseOptions(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      records: { type: 'string' },
+      'record-bytes': { type: 'string' },
+      partitions: { type: 'string' },
+      runs: { type: 'string' },
+      countries: { type: 'string' },
+      dir: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return null;
+  const countries = positiveInt('countries', values.countries, 200);
+  if (countries > 26 * 26) throw new Error(`--countries takes at most ${26 * 26} (two-letter codes), got ${countries}`);
+  return {
+    records: positiveInt('records', values.records, 500_000),
+    recordBytes: positiveInt('record-bytes', values['record-bytes'], 300),
+    partitions: positiveInt('partitions', values.partitions, 4),
+    runs: positiveInt('runs', values.runs, 2),
+    countries,
+    dir: values.dir ?? os.tmpdir(),
+    cpuProfDir: values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']),
+    jsonFile: values.json ?? null,
+  };
+}
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Lines of a child's stdout, one at a time; `next` rejects when the child exits first or the time is up. */
+function lineReader(child: ChildProcess, what: string, stderr: () => string): (timeoutMs: number) => Promise<string> {
+  const queued: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const w = waiters.shift();
+    if (w) w(line);
+    else queued.push(line);
+  });
+  return (timeoutMs) =>
+    new Promise<string>((resolve, reject) => {
+      const line = queued.shift();
+      if (line !== undefined) return resolve(line);
+      const timer = setTimeout(() => fail(new Error(`${what}: no output line after ${timeoutMs} ms\n${stderr()}`)), timeoutMs);
+      const onExit = (code: number | null) => fail(new Error(`${what} exited with ${code}\n${stderr()}`));
+      function fail(err: Error) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        const i = waiters.indexOf(take);
+        if (i >= 0) waiters.splice(i, 1);
+        reject(err);
+      }
+      function take(l: string) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(l);
+      }
+      waiters.push(take);
+      child.once('exit', onExit);
+    });
+}
+
+function spawnWithStderr(args: string[], cwd: string): { child: ChildProcess; stderr: () => string } {
+  const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd }));
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-8192);
+  });
+  return { child, stderr: () => err };
+}
+
+type BrokerProcess = { child: ChildProcess; pid: number; address: string };
+
+async function startBroker(base: string): Promise<BrokerProcess> {
+  const dataDir = path.join(base, 'broker');
+  const { child, stderr } = spawnWithStderr([OXBOW_BIN, 'broker', '--port', '0', '--data-dir', dataDir], base);
+  const next = lineReader(child, 'oxbow broker', stderr);
+  for (let i = 0; i < 20; i++) {
+    const m = /^listening on (\S+)$/.exec(await next(30_000));
+    if (m) return { child, pid: child.pid!, address: m[1]! };
+  }
+  throw new Error(`oxbow broker printed no "listening on" line\n${stderr()}`);
+}
+
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Topics and the raw data
+
+async function createTopics(address: string, topics: string[], partitions: number): Promise<void> {
+  const admin = new Admin({ clientId: 'oxbow-bench-admin', bootstrapBrokers: [address] });
+  try {
+    await admin.createTopics({ topics, partitions, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Produces the raw records (acks=all), round-robin over the partitions in batches; returns records/s of the fill. */
+async function fillRaw(o: Options, address: string): Promise<number> {
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'oxbow-bench-fill', bootstrapBrokers: [address], acks: ProduceAcks.ALL, maxInflights: 4 });
+  const perSend = 1000;
+  const started = wallMs();
+  try {
+    let nextRecord = 0;
+    const loops = Array.from({ length: 4 }, async () => {
+      while (nextRecord < o.records) {
+        const first = nextRecord;
+        const count = Math.min(perSend, o.records - first);
+        nextRecord += count;
+        const partition = Math.floor(first / perSend) % o.partitions;
+        const messages = Array.from({ length: count }, (_, j) => {
+          const i = first + j;
+          return { topic: RAW_TOPIC, partition, key: Buffer.from(`ord-${i}`), value: orderRecord(i, o.countries, o.recordBytes) };
+        });
+        await producer.send({ messages });
+      }
+    });
+    await Promise.all(loops);
+  } finally {
+    await producer.close();
+  }
+  return o.records / ((wallMs() - started) / 1000);
+}
+
+/** Sum of the end offsets of `topic`'s partitions. */
+async function endOffsetSum(reader: Consumer, topic: string): Promise<number> {
+  const ends = (await reader.listOffsets({ topics: [topic] })).get(topic) ?? [];
+  return ends.reduce((n, e) => n + Number(e), 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// One measured run
+
+type RunFigures = {
+  kind: 'passthrough' | 'worker';
+  round: number;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  /** From start until the first output record was visible: connecting, joining the group, the first fetch. */
+  firstOutputMs: number;
+  /** CPU use of the passthrough/worker process and of the broker during the run, 100% = one core. */
+  jobCpuPercent: number;
+  brokerCpuPercent: number;
+  result: StreamJobResult;
+  errors: string[];
+};
+
+async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job: StreamJob, outTopic: string, round: number): Promise<RunFigures> {
+  const args = [JOB_SCRIPT, JSON.stringify(job)];
+  if (o.cpuProfDir !== null) args.unshift('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${job.mode}-${round}.cpuprofile`);
+  const { child, stderr } = spawnWithStderr(args, ROOT);
+  const next = lineReader(child, `${job.mode} run`, stderr);
+  const timeoutMs = Math.max(120_000, o.records / 2);
+  try {
+    await next(60_000);
+    const cpuJob0 = cpuSeconds(child.pid!) ?? 0;
+    const cpuBroker0 = cpuSeconds(broker.pid) ?? 0;
+    const start = wallMs();
+    child.stdin!.write('go\n');
+    let first = Number.NaN;
+    let seen = 0;
+    const deadline = start + timeoutMs;
+    while (seen < o.records && wallMs() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await endOffsetSum(reader, outTopic);
+      if (seen > 0 && Number.isNaN(first)) first = wallMs();
+    }
+    const end = wallMs();
+    const cpuJob = (cpuSeconds(child.pid!) ?? cpuJob0) - cpuJob0;
+    const cpuBroker = (cpuSeconds(broker.pid) ?? cpuBroker0) - cpuBroker0;
+    child.stdin!.end('stop\n');
+    const result = JSON.parse(await next(60_000)) as StreamJobResult;
+    await once(child, 'exit').catch(() => undefined);
+    const seconds = (end - start) / 1000;
+    const errors = [...result.errors];
+    if (seen < o.records) errors.push(`only ${seen} of ${o.records} records reached ${outTopic} within ${timeoutMs / 1000} s`);
+    if (seen > o.records) errors.push(`${outTopic} holds ${seen} records, more than the ${o.records} in ${RAW_TOPIC}`);
+    const c = result.counters;
+    if (c !== null && (c.processed !== o.records || Object.keys(c.deadLettered).length > 0 || Object.keys(c.filtered).length > 0)) {
+      errors.push(`the worker did not process every record: ${JSON.stringify(c)}`);
+    }
+    return {
+      kind: job.mode,
+      round,
+      records: seen,
+      seconds,
+      recordsPerSecond: seen / seconds,
+      firstOutputMs: first - start,
+      jobCpuPercent: (cpuJob / seconds) * 100,
+      brokerCpuPercent: (cpuBroker / seconds) * 100,
+      result,
+      errors,
+    };
+  } finally {
+    await stopChild(child, 10_000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The run
+
+type Report = {
+  date: string;
+  machine: { cpus: number; node: string; kernel: string };
+  options: Omit<Options, 'dir' | 'cpuProfDir' | 'jsonFile'>;
+  fillRecordsPerSecond: number;
+  runs: RunFigures[];
+  passthroughBest: number;
+  workerBest: number;
+  /** How much longer the worker takes per record than the passthrough: passthroughBest / workerBest - 1. */
+  overhead: number;
+};
+
+function verdict(ok: boolean): string {
+  return ok ? 'PASS' : 'FAIL';
+}
+
+function describeRun(r: RunFigures): string {
+  return (
+    `${fmt(r.recordsPerSecond)} rec/s (${fmt(r.records)} records in ${fmt(r.seconds, 2)} s, first output after ${fmt(r.firstOutputMs)} ms; ` +
+    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%)` +
+    (r.errors.length > 0 ? ` [${r.errors.length} problems: ${r.errors[0]}]` : '')
+  );
+}
+
+function printReport(r: Report): void {
+  const out: string[] = [];
+  out.push('');
+  out.push(`Oxbow stream benchmark — ${r.date}, ${r.machine.cpus} cores, Node ${r.machine.node}, Linux ${r.machine.kernel}`);
+  out.push(
+    `data: ${fmt(r.options.records)} JSON records of ${r.options.recordBytes} B in ${RAW_TOPIC} (${r.options.partitions} partitions, filled at ` +
+      `${fmt(r.fillRecordsPerSecond)} rec/s before timing); broker: oxbow broker, broker.fsync=always; outputs acks=all`,
+  );
+  out.push('worker steps: parse, validate (JSON Schema, 11 properties, patterns, enums, date-time), enrich (one function), ' + `lookup (CSV, ${r.options.countries} rows)`);
+  for (const kind of ['passthrough', 'worker'] as const) {
+    for (const run of r.runs.filter((x) => x.kind === kind)) out.push(`  ${kind.padEnd(11)} run ${run.round}: ${describeRun(run)}`);
+  }
+  out.push(`passthrough (no steps): best ${fmt(r.passthroughBest)} rec/s`);
+  out.push(`stream worker:          best ${fmt(r.workerBest)} rec/s  target ≥50,000 rec/s: ${verdict(r.workerBest >= 50_000)}`);
+  out.push(
+    `steps overhead: ${fmt(r.overhead * 100, 1)}% (passthrough/worker = ${fmt(r.passthroughBest / r.workerBest, 2)})  target ≤30%: ${verdict(r.overhead <= 0.3)}`,
+  );
+  const problems = r.runs.filter((x) => x.errors.length > 0);
+  if (problems.length > 0) out.push(`${problems.length} run(s) had problems; see above — their figures do not count`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  if (o === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const base = mkdtempSync(path.join(o.dir, 'oxbow-bench-stream-'));
+  const cleanup = () => {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(base, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let broker: BrokerProcess | null = null;
+  try {
+    if (o.cpuProfDir !== null) mkdirSync(o.cpuProfDir, { recursive: true });
+    const countriesCsv = path.join(base, 'countries.csv');
+    writeCountriesCsv(countriesCsv, o.countries);
+    broker = await startBroker(base);
+    say(`broker at ${broker.address}; filling ${RAW_TOPIC} with ${fmt(o.records)} records of ${o.recordBytes} B ...`);
+    await createTopics(broker.address, [RAW_TOPIC], o.partitions);
+    const fillRecordsPerSecond = await fillRaw(o, broker.address);
+    say(`  filled at ${fmt(fillRecordsPerSecond)} rec/s`);
+    const reader = new Consumer({ clientId: 'oxbow-bench-reader', groupId: 'oxbow-bench-reader', bootstrapBrokers: [broker.address] });
+    const runs: RunFigures[] = [];
+    try {
+      for (let round = 1; round <= o.runs; round++) {
+        const passTopic = `bench.passthrough-${round}`;
+        await createTopics(broker.address, [passTopic], o.partitions);
+        say(`[round ${round}] passthrough ...`);
+        const job: StreamJob = { mode: 'passthrough', address: broker.address, groupId: `oxbow-bench-passthrough-${round}`, from: RAW_TOPIC, to: passTopic };
+        const pass = await measure(o, broker, reader, job, passTopic, round);
+        say(`  ${describeRun(pass)}`);
+        runs.push(pass);
+
+        const name = `bench-worker-${round}`;
+        const topics = { raw: RAW_TOPIC, processed: `${name}.processed`, dlq: `${name}.dlq` };
+        await createTopics(broker.address, [topics.processed, topics.dlq], o.partitions);
+        say(`[round ${round}] stream worker ...`);
+        const workerJob: StreamJob = { mode: 'worker', address: broker.address, dataset: name, topics, countriesCsv, stateDir: path.join(base, 'stream-state') };
+        const worker = await measure(o, broker, reader, workerJob, topics.processed, round);
+        say(`  ${describeRun(worker)}`);
+        runs.push(worker);
+      }
+    } finally {
+      await reader.close(true);
+    }
+    const best = (kind: RunFigures['kind']) => Math.max(0, ...runs.filter((x) => x.kind === kind && x.errors.length === 0).map((x) => x.recordsPerSecond));
+    const passthroughBest = best('passthrough');
+    const workerBest = best('worker');
+    const { dir: _dir, cpuProfDir: _prof, jsonFile: _json, ...shown } = o;
+    const report: Report = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.availableParallelism(), node: process.versions.node, kernel: os.release() },
+      options: shown,
+      fillRecordsPerSecond,
+      runs,
+      passthroughBest,
+      workerBest,
+      overhead: passthroughBest / workerBest - 1,
+    };
+    printReport(report);
+    if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    return runs.some((x) => x.errors.length > 0) ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (broker !== null) await stopChild(broker.child, 30_000);
+    cleanup();
+  }
+}
+
+process.exitCode = await main();
