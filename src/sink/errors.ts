@@ -8,6 +8,8 @@ export const SinkErrorCode = {
   UNMAPPABLE_SCHEMA: 'OXBOW_SINK_UNMAPPABLE_SCHEMA',
   /** DuckDB failed to write a Parquet file (bad input for the declared columns, disk full, memory limit). */
   PARQUET_WRITE_FAILED: 'OXBOW_SINK_PARQUET_WRITE_FAILED',
+  /** A rotation policy setting (flushSize, rotateIntervalMs, rotateScheduleIntervalMs) is not allowed. */
+  INVALID_ROTATION_POLICY: 'OXBOW_SINK_INVALID_ROTATION_POLICY',
 } as const;
 export type SinkErrorCode = (typeof SinkErrorCode)[keyof typeof SinkErrorCode];
 

@@ -26,3 +26,23 @@ export {
   type ParquetWriteResult,
   type ParquetWriterOptions,
 } from './parquet-writer.ts';
+export {
+  OpenFileTracker,
+  openFileKey,
+  validateRotationPolicy,
+  ROTATE_REASONS,
+  type Clock,
+  type OpenFileState,
+  type RotateReason,
+  type RotationPolicy,
+} from './rotation.ts';
+export {
+  recoverPartitionPosition,
+  cleanupLeftovers,
+  gapsAndOverlaps,
+  type OffsetOverlap,
+  type OffsetRange,
+  type PartitionPosition,
+  type RecoveredFile,
+  type RecoverPartitionOptions,
+} from './recovery.ts';
