@@ -50,7 +50,10 @@ for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
       pos += h.byteLength;
     }
     const expected = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }[codec];
-    assert.deepEqual([...codecs], [expected]);
+    // librdkafka sends a batch uncompressed when compressing would not make it smaller (a short tail batch), so a few
+    // plain batches may sit beside the compressed ones.
+    assert.ok(codecs.has(expected), `batches carry codec ${expected}; found ${[...codecs].join(', ')}`);
+    assert.deepEqual([...codecs].filter((c) => c !== expected && c !== 0), [], 'no other codec appears');
   });
 }
 
