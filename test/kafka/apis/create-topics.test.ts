@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CreateTopicsApi as api, type CreateTopicsRequest, type CreateTopicsResponse } from '../../../src/kafka/apis/create-topics.ts';
-import { assertRoundTrips, decodeRequest, decodeResponse, kafkajsRequest, kafkajsResponse, platformaticRequest, platformaticResponse, responseBytes } from './data-admin-test-kit.ts';
+import { assertRoundTrips, decodeRequestBytes, decodeResponseBytes, kafkajsRequestBytes, kafkajsDecodeResponse, platformaticRequestBytes, platformaticParseResponse, encodeResponseBytes } from './codec-test-kit.ts';
 
 const request: CreateTopicsRequest = {
   topics: [
@@ -77,25 +77,25 @@ void test('every version round-trips; fields a version lacks come back as defaul
 
 void test('v5+ topic_config_error_code travels as tag 0 of the topic, and only when set', () => {
   const one = (code: number): CreateTopicsResponse => ({ throttleTimeMs: 0, topics: [{ ...responseAt(5).topics[1]!, topicConfigErrorCode: code }] });
-  const plain = responseBytes(api, 5, one(0));
-  const tagged = responseBytes(api, 5, one(40));
+  const plain = encodeResponseBytes(api, 5, one(0));
+  const tagged = encodeResponseBytes(api, 5, one(40));
   // after configs (null: 00) the topic's tag buffer grows from 00 to: 1 field, tag 0, 2 bytes, 0x0028; then the body's
   assert.equal(plain.subarray(-3).toString('hex'), '00' + '00' + '00');
   assert.equal(tagged.subarray(-7).toString('hex'), '00' + '01' + '00' + '02' + '0028' + '00');
-  assert.equal(decodeResponse(api, 5, tagged).topics[0]!.topicConfigErrorCode, 40);
+  assert.equal(decodeResponseBytes(api, 5, tagged).topics[0]!.topicConfigErrorCode, 40);
 });
 
 void test('KafkaJS v0–v3 requests decode to what KafkaJS meant', async () => {
   for (let v = 0; v <= 3; v++) {
-    const bytes = await kafkajsRequest('createTopics', v, api.key, {
+    const bytes = await kafkajsRequestBytes('createTopics', v, {
       topics: [
         { topic: 'orders.raw', numPartitions: 4, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '604800000' }] },
         { topic: 'orders.dlq', replicaAssignment: [{ partition: 0, replicas: [1] }] },
       ],
       timeout: 30_000,
       validateOnly: true,
-    });
-    assert.deepStrictEqual(decodeRequest(api, v, bytes), {
+    }, api.key);
+    assert.deepStrictEqual(decodeRequestBytes(api, v, bytes), {
       topics: [
         { name: 'orders.raw', numPartitions: 4, replicationFactor: 1, assignments: [], configs: [{ name: 'retention.ms', value: '604800000' }] },
         { name: 'orders.dlq', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }], configs: [] },
@@ -108,7 +108,7 @@ void test('KafkaJS v0–v3 requests decode to what KafkaJS meant', async () => {
 
 void test('KafkaJS v0–v3 decodes our responses', async () => {
   for (let v = 0; v <= 3; v++) {
-    const parsed = (await kafkajsResponse('createTopics', v, responseBytes(api, v, response))) as {
+    const parsed = (await kafkajsDecodeResponse('createTopics', v, encodeResponseBytes(api, v, response))) as {
       topicErrors: { topic: string; errorCode: number; errorMessage?: string }[];
     };
     // KafkaJS sorts the results by topic name
@@ -121,14 +121,14 @@ void test('@platformatic/kafka v0–v7 requests decode to what it meant', () => 
   for (let v = 0; v <= 7; v++) {
     // platformatic writes every config value as a string, so give it no null values
     const topics = requestAt(7).topics.map((t) => ({ ...t, configs: t.configs.filter((c) => c.value !== null) }));
-    const req = decodeRequest(api, v, platformaticRequest('createTopics', v, topics, 30_000, true));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('createTopics', v, topics, 30_000, true));
     assert.deepStrictEqual(req, { topics, timeoutMs: 30_000, validateOnly: v >= 1 }, `v${v}`);
   }
 });
 
 void test('@platformatic/kafka v0–v7 parses our responses', () => {
   for (let v = 0; v <= 7; v++) {
-    const parsed = platformaticResponse('createTopics', api.key, v, responseBytes(api, v, response)) as {
+    const parsed = platformaticParseResponse('createTopics', api.key, v, encodeResponseBytes(api, v, response)) as {
       topics: { name: string; topicId?: string; errorCode: number; errorMessage?: string | null; numPartitions?: number; configs?: { name: string; value: string | null }[] | null; topicConfigErrorCode?: number }[];
     };
     assert.deepEqual(parsed.topics.map((t) => [t.name, t.errorCode]), [['orders.raw', 0], ['orders.dlq', 36]], `v${v}`);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DeleteTopicsApi as api, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../../../src/kafka/apis/delete-topics.ts';
-import { assertRoundTrips, decodeRequest, kafkajsRequest, kafkajsResponse, platformaticRequest, platformaticResponse, responseBytes } from './data-admin-test-kit.ts';
+import { assertRoundTrips, decodeRequestBytes, kafkajsRequestBytes, kafkajsDecodeResponse, platformaticRequestBytes, platformaticParseResponse, encodeResponseBytes } from './codec-test-kit.ts';
 
 const topicId = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 
@@ -46,14 +46,14 @@ void test('every version round-trips; fields a version lacks come back as defaul
 
 void test('KafkaJS v0–v1 requests decode to what KafkaJS meant', async () => {
   for (let v = 0; v <= 1; v++) {
-    const bytes = await kafkajsRequest('deleteTopics', v, api.key, { topics: ['orders.raw', 'orders.dlq'], timeout: 5000 });
-    assert.deepStrictEqual(decodeRequest(api, v, bytes), { topics: [], topicNames: ['orders.raw', 'orders.dlq'], timeoutMs: 5000 }, `v${v}`);
+    const bytes = await kafkajsRequestBytes('deleteTopics', v, { topics: ['orders.raw', 'orders.dlq'], timeout: 5000 }, api.key);
+    assert.deepStrictEqual(decodeRequestBytes(api, v, bytes), { topics: [], topicNames: ['orders.raw', 'orders.dlq'], timeoutMs: 5000 }, `v${v}`);
   }
 });
 
 void test('KafkaJS v0–v1 decodes our responses', async () => {
   for (let v = 0; v <= 1; v++) {
-    const parsed = (await kafkajsResponse('deleteTopics', v, responseBytes(api, v, response))) as { topicErrors: { topic: string; errorCode: number }[] };
+    const parsed = (await kafkajsDecodeResponse('deleteTopics', v, encodeResponseBytes(api, v, response))) as { topicErrors: { topic: string; errorCode: number }[] };
     // KafkaJS sorts the results by topic name
     assert.deepEqual(parsed.topicErrors.map((t) => [t.topic, t.errorCode]), [['orders.dlq', 3], ['orders.raw', 0]], `v${v}`);
   }
@@ -62,7 +62,7 @@ void test('KafkaJS v0–v1 decodes our responses', async () => {
 void test('@platformatic/kafka v0–v6 requests decode to what it meant', () => {
   for (let v = 0; v <= 6; v++) {
     const topics = [{ name: 'orders.raw', topicId: '00112233-4455-6677-8899-aabbccddeeff' }];
-    const req = decodeRequest(api, v, platformaticRequest('deleteTopics', v, topics, 5000));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('deleteTopics', v, topics, 5000));
     const expected = v >= 6 ? { topics: [{ name: 'orders.raw', topicId }], topicNames: [], timeoutMs: 5000 } : { topics: [], topicNames: ['orders.raw'], timeoutMs: 5000 };
     assert.deepStrictEqual(req, expected, `v${v}`);
   }
@@ -70,7 +70,7 @@ void test('@platformatic/kafka v0–v6 requests decode to what it meant', () => 
 
 void test('@platformatic/kafka v0–v6 parses our responses', () => {
   for (let v = 0; v <= 6; v++) {
-    const parsed = platformaticResponse('deleteTopics', api.key, v, responseBytes(api, v, response)) as {
+    const parsed = platformaticParseResponse('deleteTopics', api.key, v, encodeResponseBytes(api, v, response)) as {
       responses: { name: string | null; topicId?: string; errorCode: number; errorMessage?: string | null }[];
     };
     assert.deepEqual(parsed.responses.map((t) => [t.name, t.errorCode]), [['orders.raw', 0], ['orders.dlq', 3]], `v${v}`);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DescribeConfigsApi as api, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../../../src/kafka/apis/describe-configs.ts';
-import { assertRoundTrips, decodeRequest, kafkajsRequest, kafkajsResponse, platformaticRequest, platformaticResponse, responseBytes } from './data-admin-test-kit.ts';
+import { assertRoundTrips, decodeRequestBytes, kafkajsRequestBytes, kafkajsDecodeResponse, platformaticRequestBytes, platformaticParseResponse, encodeResponseBytes } from './codec-test-kit.ts';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -74,11 +74,11 @@ void test('every version round-trips; fields a version lacks come back as defaul
 
 void test('KafkaJS v0–v2 requests decode to what KafkaJS meant', async () => {
   for (let v = 0; v <= 2; v++) {
-    const bytes = await kafkajsRequest('describeConfigs', v, api.key, {
+    const bytes = await kafkajsRequestBytes('describeConfigs', v, {
       resources: [{ type: TOPIC, name: 'orders.raw', configNames: ['retention.ms'] }, { type: BROKER, name: '1' }],
       includeSynonyms: true,
-    });
-    assert.deepStrictEqual(decodeRequest(api, v, bytes), {
+    }, api.key);
+    assert.deepStrictEqual(decodeRequestBytes(api, v, bytes), {
       // KafkaJS writes "no names" as a null list: every key
       resources: [
         { resourceType: TOPIC, resourceName: 'orders.raw', configurationKeys: ['retention.ms'] },
@@ -92,7 +92,7 @@ void test('KafkaJS v0–v2 requests decode to what KafkaJS meant', async () => {
 
 void test('KafkaJS v0–v2 decodes our responses', async () => {
   for (let v = 0; v <= 2; v++) {
-    const parsed = (await kafkajsResponse('describeConfigs', v, responseBytes(api, v, response))) as {
+    const parsed = (await kafkajsDecodeResponse('describeConfigs', v, encodeResponseBytes(api, v, response))) as {
       throttleTime: number;
       clientSideThrottleTime?: number;
       resources: { errorCode: number; resourceName: string; configEntries: { configName: string; configValue: string | null; isDefault?: boolean; isSensitive: boolean; configSynonyms?: { configName: string }[] }[] }[];
@@ -109,14 +109,14 @@ void test('KafkaJS v0–v2 decodes our responses', async () => {
 
 void test('@platformatic/kafka v0–v4 requests decode to what it meant', () => {
   for (let v = 0; v <= 4; v++) {
-    const req = decodeRequest(api, v, platformaticRequest('describeConfigs', v, request.resources, true, true));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('describeConfigs', v, request.resources, true, true));
     assert.deepStrictEqual(req, requestAt(v), `v${v}`);
   }
 });
 
 void test('@platformatic/kafka v0–v4 parses our responses', () => {
   for (let v = 0; v <= 4; v++) {
-    const parsed = platformaticResponse('describeConfigs', api.key, v, responseBytes(api, v, response)) as {
+    const parsed = platformaticParseResponse('describeConfigs', api.key, v, encodeResponseBytes(api, v, response)) as {
       throttleTimeMs: number;
       results: { errorCode: number; errorMessage: string | null; resourceName: string; configs: { name: string; value: string | null; configSource?: number; synonyms?: { name: string }[]; documentation?: string | null }[] }[];
     };

@@ -1,8 +1,8 @@
 // DescribeGroups codec: every version round-trips, and matches the bytes of KafkaJS and @platformatic/kafka.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AUTHORIZED_OPERATIONS_OMITTED } from '../../../src/kafka/api.ts';
 import {
-  AUTHORIZED_OPERATIONS_OMITTED,
   DescribeGroupsApi,
   type DescribeGroupsRequest,
   type DescribeGroupsResponse,
@@ -20,7 +20,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 const request: DescribeGroupsRequest = { groups: ['orders-sink', 'audit-sink'], includeAuthorizedOperations: true };
 

@@ -6,16 +6,16 @@ import * as platformatic from '@platformatic/kafka';
 import { FetchApi as api, type FetchRequest, type FetchResponse } from '../../../src/kafka/apis/fetch.ts';
 import {
   assertRoundTrips,
-  decodeRequest,
-  decodeResponse,
-  kafkajsRequest,
-  kafkajsResponse,
-  platformaticRequest,
-  platformaticResponse,
-  requestBytes,
-  responseBytes,
+  decodeRequestBytes,
+  decodeResponseBytes,
+  kafkajsRequestBytes,
+  kafkajsDecodeResponse,
+  platformaticRequestBytes,
+  platformaticParseResponse,
+  encodeRequestBytes,
+  encodeResponseBytes,
   withUnknownTaggedField,
-} from './data-admin-test-kit.ts';
+} from './codec-test-kit.ts';
 
 /** A real record batch v2, built by a client no one here wrote. */
 function batchOf(...values: string[]): Buffer {
@@ -141,35 +141,35 @@ void test('v12 tagged partition fields are each optional: only the ones set are 
     ...response,
     responses: [{ topic: 't', partitions: [{ ...p, divergingEpoch: null, snapshotId: null, records: null }] }],
   };
-  const bytes = responseBytes(api, 12, onlyLeader);
+  const bytes = encodeResponseBytes(api, 12, onlyLeader);
   // ... records null (00), then a tag buffer with one field: tag 1, 8 bytes, leader 1, epoch 2; then topic and body tags
   assert.ok(bytes.toString('hex').endsWith('00' + '01' + '01' + '08' + '00000001' + '00000002' + '00' + '00'));
-  assert.deepStrictEqual(decodeResponse(api, 12, bytes), onlyLeader);
+  assert.deepStrictEqual(decodeResponseBytes(api, 12, bytes), onlyLeader);
 });
 
 void test('a v12 request without a cluster id writes an empty tag buffer, and unknown tags beside it are skipped', () => {
-  const bytes = requestBytes(api, 12, { ...request, clusterId: null });
+  const bytes = encodeRequestBytes(api, 12, { ...request, clusterId: null });
   assert.equal(bytes[bytes.length - 1], 0);
-  assert.deepStrictEqual(decodeRequest(api, 12, withUnknownTaggedField(bytes)), { ...request, clusterId: null });
-  const withId = requestBytes(api, 12, request);
+  assert.deepStrictEqual(decodeRequestBytes(api, 12, withUnknownTaggedField(bytes)), { ...request, clusterId: null });
+  const withId = encodeRequestBytes(api, 12, request);
   // tag buffer: 1 field, tag 0, 14 bytes: compact string "oxbow-cluster"; swap in 2 fields with an unknown tag 9 after it
   const tail = '01' + '00' + '0e' + '0e' + Buffer.from('oxbow-cluster').toString('hex');
   assert.ok(withId.toString('hex').endsWith(tail));
   const twoTags = Buffer.concat([withId.subarray(0, withId.length - tail.length / 2), Buffer.from('02' + tail.slice(2) + '09' + '01' + 'ff', 'hex')]);
-  assert.equal(decodeRequest(api, 12, twoTags).clusterId, 'oxbow-cluster');
+  assert.equal(decodeRequestBytes(api, 12, twoTags).clusterId, 'oxbow-cluster');
 });
 
 void test('records are written byte for byte', () => {
   for (const v of [4, 11, 12]) {
-    const bytes = responseBytes(api, v, response);
+    const bytes = encodeResponseBytes(api, v, response);
     assert.ok(bytes.includes(batch), `v${v}`);
-    assert.deepEqual(decodeResponse(api, v, bytes).responses[0]!.partitions[0]!.records, batch);
+    assert.deepEqual(decodeResponseBytes(api, v, bytes).responses[0]!.partitions[0]!.records, batch);
   }
 });
 
 void test('KafkaJS v4–v11 fetch requests decode to what KafkaJS meant', async () => {
   for (let v = 4; v <= 11; v++) {
-    const bytes = await kafkajsRequest('fetch', v, api.key, {
+    const bytes = await kafkajsRequestBytes('fetch', v, {
       replicaId: -1,
       maxWaitTime: 5000,
       minBytes: 1,
@@ -177,8 +177,8 @@ void test('KafkaJS v4–v11 fetch requests decode to what KafkaJS meant', async 
       isolationLevel: 1,
       rackId: 'rack-b',
       topics: [{ topic: 'orders.raw', partitions: [{ partition: 3, fetchOffset: '1234', maxBytes: 1_048_576, currentLeaderEpoch: 0 }] }],
-    });
-    const req = decodeRequest(api, v, bytes);
+    }, api.key);
+    const req = decodeRequestBytes(api, v, bytes);
     assert.deepEqual([req.replicaId, req.maxWaitMs, req.minBytes, req.maxBytes, req.isolationLevel], [-1, 5000, 1, 10_485_760, 1], `v${v}`);
     if (v >= 7) assert.deepEqual([req.sessionId, req.sessionEpoch, req.forgottenTopicsData], [0, -1, []]);
     assert.equal(req.rackId, v >= 11 ? 'rack-b' : '');
@@ -198,7 +198,7 @@ type KafkaJsFetch = {
 
 void test('KafkaJS v4–v11 decodes our responses, records included', async () => {
   for (let v = 4; v <= 11; v++) {
-    const parsed = (await kafkajsResponse('fetch', v, responseBytes(api, v, response))) as KafkaJsFetch;
+    const parsed = (await kafkajsDecodeResponse('fetch', v, encodeResponseBytes(api, v, response))) as KafkaJsFetch;
     const t = parsed.responses[0]!;
     assert.equal(t.topicName, 'orders.raw');
     const [p0, p1] = t.partitions;
@@ -214,7 +214,7 @@ void test('@platformatic/kafka v4–v12 fetch requests decode to what it meant',
   for (let v = 4; v <= 12; v++) {
     const topics = [{ topicId: 'orders.raw', partitions: [{ partition: 2, currentLeaderEpoch: 0, fetchOffset: 99n, lastFetchedEpoch: 0, partitionMaxBytes: 1_048_576 }] }];
     const forgotten = [{ topic: 'old.raw', partitions: [7] }];
-    const req = decodeRequest(api, v, platformaticRequest('fetch', v, 5000, 1, 10_485_760, 1, 0, 0, topics, forgotten, 'rack-c'));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('fetch', v, 5000, 1, 10_485_760, 1, 0, 0, topics, forgotten, 'rack-c'));
     assert.deepEqual([req.maxWaitMs, req.minBytes, req.maxBytes, req.isolationLevel], [5000, 1, 10_485_760, 1], `v${v}`);
     if (v >= 7) assert.deepEqual([req.sessionId, req.sessionEpoch, req.forgottenTopicsData], [0, 0, forgotten]);
     assert.equal(req.rackId, v >= 11 ? 'rack-c' : '');
@@ -245,7 +245,7 @@ type PlatformaticFetch = {
 
 void test('@platformatic/kafka v4–v12 parses our responses, tagged fields and records included', () => {
   for (let v = 4; v <= 12; v++) {
-    const parsed = platformaticResponse('fetch', api.key, v, responseBytes(api, v, response)) as PlatformaticFetch;
+    const parsed = platformaticParseResponse('fetch', api.key, v, encodeResponseBytes(api, v, response)) as PlatformaticFetch;
     assert.equal(parsed.throttleTimeMs, 9, `v${v}`);
     const t = parsed.responses[0]!;
     assert.equal(t.topicId ?? t.topic, 'orders.raw');

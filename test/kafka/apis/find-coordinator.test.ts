@@ -22,7 +22,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 function requestFor(version: number): FindCoordinatorRequest {
   return version >= 4

@@ -15,7 +15,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 const request: HeartbeatRequest = { groupId: 'orders-sink', generationId: 12, memberId: 'consumer-1-4f0e', groupInstanceId: 'sink-pod-1' };
 

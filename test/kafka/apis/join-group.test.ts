@@ -15,7 +15,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 // A consumer protocol subscription (version 0, topics ["orders"]) as assignors send it; opaque to the codec.
 const subscription = Buffer.from('0000' + '00000001' + '0006' + Buffer.from('orders').toString('hex') + 'ffffffff', 'hex');

@@ -17,7 +17,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 function requestFor(version: number): LeaveGroupRequest {
   return version >= 3

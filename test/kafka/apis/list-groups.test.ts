@@ -15,7 +15,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 const request: ListGroupsRequest = { statesFilter: ['Stable', 'Empty'] };
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ListOffsetsApi as api, type ListOffsetsRequest, type ListOffsetsResponse } from '../../../src/kafka/apis/list-offsets.ts';
-import { assertRoundTrips, decodeRequest, kafkajsRequest, kafkajsResponse, platformaticRequest, platformaticResponse, responseBytes } from './data-admin-test-kit.ts';
+import { assertRoundTrips, decodeRequestBytes, kafkajsRequestBytes, kafkajsDecodeResponse, platformaticRequestBytes, platformaticParseResponse, encodeResponseBytes } from './codec-test-kit.ts';
 
 const request: ListOffsetsRequest = {
   replicaId: -1,
@@ -69,12 +69,12 @@ void test('every version round-trips; fields a version lacks come back as defaul
 
 void test('KafkaJS v0–v3 requests decode to what KafkaJS meant', async () => {
   for (let v = 0; v <= 3; v++) {
-    const bytes = await kafkajsRequest('listOffsets', v, api.key, {
+    const bytes = await kafkajsRequestBytes('listOffsets', v, {
       replicaId: -1,
       isolationLevel: 1,
       topics: [{ topic: 'orders.raw', partitions: [{ partition: 4, timestamp: -1 }] }],
-    });
-    const req = decodeRequest(api, v, bytes);
+    }, api.key);
+    const req = decodeRequestBytes(api, v, bytes);
     assert.deepEqual([req.replicaId, req.isolationLevel], [-1, v >= 2 ? 1 : 0], `v${v}`);
     assert.deepEqual(req.topics, [{ name: 'orders.raw', partitions: [{ partitionIndex: 4, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }]);
   }
@@ -82,7 +82,7 @@ void test('KafkaJS v0–v3 requests decode to what KafkaJS meant', async () => {
 
 void test('KafkaJS v0–v3 decodes our responses', async () => {
   for (let v = 0; v <= 3; v++) {
-    const parsed = (await kafkajsResponse('listOffsets', v, responseBytes(api, v, response))) as {
+    const parsed = (await kafkajsDecodeResponse('listOffsets', v, encodeResponseBytes(api, v, response))) as {
       responses: { topic: string; partitions: { partition: number; errorCode: number; offsets?: string[]; offset?: string }[] }[];
     };
     const p0 = parsed.responses[0]!.partitions[0]!;
@@ -97,7 +97,7 @@ void test('KafkaJS v0–v3 decodes our responses', async () => {
 void test('@platformatic/kafka v0–v5 requests decode to what it meant', () => {
   for (let v = 0; v <= 5; v++) {
     const topics = [{ name: 'orders.raw', partitions: [{ partitionIndex: 2, currentLeaderEpoch: 0, timestamp: -2n }] }];
-    const req = decodeRequest(api, v, platformaticRequest('listOffsets', v, -1, 1, topics));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('listOffsets', v, -1, 1, topics));
     assert.deepEqual([req.replicaId, req.isolationLevel], [-1, v >= 2 ? 1 : 0], `v${v}`);
     assert.deepEqual(req.topics[0]!.partitions[0], { partitionIndex: 2, currentLeaderEpoch: v >= 4 ? 0 : -1, timestamp: -2, maxNumOffsets: 1 }, `v${v}`);
   }
@@ -105,7 +105,7 @@ void test('@platformatic/kafka v0–v5 requests decode to what it meant', () => 
 
 void test('@platformatic/kafka v0–v5 parses our responses', () => {
   for (let v = 0; v <= 5; v++) {
-    const parsed = platformaticResponse('listOffsets', api.key, v, responseBytes(api, v, response)) as {
+    const parsed = platformaticParseResponse('listOffsets', api.key, v, encodeResponseBytes(api, v, response)) as {
       topics: { name: string; partitions: { partitionIndex: number; errorCode: number; offset?: bigint; oldStyleOffsets?: bigint[]; leaderEpoch?: number }[] }[];
     };
     const p0 = parsed.topics[0]!.partitions[0]!;

@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import { MetadataApi as api, type MetadataRequest, type MetadataResponse } from '../../../src/kafka/apis/metadata.ts';
 import {
   assertRoundTrips,
-  decodeRequest,
-  kafkajsRequest,
-  kafkajsResponse,
-  platformaticRequest,
-  platformaticResponse,
-  requestBytes,
-  responseBytes,
-} from './data-admin-test-kit.ts';
+  decodeRequestBytes,
+  kafkajsRequestBytes,
+  kafkajsDecodeResponse,
+  platformaticRequestBytes,
+  platformaticParseResponse,
+  encodeRequestBytes,
+  encodeResponseBytes,
+} from './codec-test-kit.ts';
 
 const INT32_MIN = -2147483648;
 
@@ -85,10 +85,10 @@ void test('every version round-trips; fields a version lacks come back as defaul
 
 void test('"all topics" survives every version: null in v1+, an empty array on the wire in v0', () => {
   for (let v = 0; v <= api.maxVersion; v++) {
-    assert.equal(decodeRequest(api, v, requestBytes(api, v, { ...requestAt(v), topics: null })).topics, null, `v${v}`);
+    assert.equal(decodeRequestBytes(api, v, encodeRequestBytes(api, v, { ...requestAt(v), topics: null })).topics, null, `v${v}`);
   }
-  assert.equal(requestBytes(api, 0, { ...requestAt(0), topics: null }).toString('hex'), '00000000');
-  assert.deepEqual(decodeRequest(api, 4, requestBytes(api, 4, { ...requestAt(4), topics: [] })).topics, [], 'v1+ [] means no topics');
+  assert.equal(encodeRequestBytes(api, 0, { ...requestAt(0), topics: null }).toString('hex'), '00000000');
+  assert.deepEqual(decodeRequestBytes(api, 4, encodeRequestBytes(api, 4, { ...requestAt(4), topics: [] })).topics, [], 'v1+ [] means no topics');
 });
 
 void test('v9 response bytes match the flexible grammar by eye', () => {
@@ -102,18 +102,18 @@ void test('v9 response bytes match the flexible grammar by eye', () => {
   };
   // throttle | brokers n+1=2: node 1, "h", 9092, rack null, tags | cluster_id null | controller 1 | topics n+1=1 | cluster ops | tags
   const expected = '00000000' + '02' + '00000001' + '0268' + '00002384' + '00' + '00' + '00' + '00000001' + '01' + '80000000' + '00';
-  assert.equal(responseBytes(api, 9, res).toString('hex'), expected);
+  assert.equal(encodeResponseBytes(api, 9, res).toString('hex'), expected);
 });
 
 void test('KafkaJS v0–v6 request bytes decode to what KafkaJS meant', async () => {
   for (let v = 0; v <= 6; v++) {
-    const bytes = await kafkajsRequest('metadata', v, api.key, { topics: ['orders.raw', 'orders.dlq'], allowAutoTopicCreation: false });
-    const req = decodeRequest(api, v, bytes);
+    const bytes = await kafkajsRequestBytes('metadata', v, { topics: ['orders.raw', 'orders.dlq'], allowAutoTopicCreation: false }, api.key);
+    const req = decodeRequestBytes(api, v, bytes);
     assert.deepEqual(req.topics, [{ name: 'orders.raw' }, { name: 'orders.dlq' }], `v${v}`);
     assert.equal(req.allowAutoTopicCreation, v < 4, `v${v}`);
     // KafkaJS asks for all topics with an empty list: [] on the wire in v0, null in v1+. Both mean all.
-    const all = await kafkajsRequest('metadata', v, api.key, { topics: [] });
-    assert.equal(decodeRequest(api, v, all).topics, null, `v${v} all topics`);
+    const all = await kafkajsRequestBytes('metadata', v, { topics: [] }, api.key);
+    assert.equal(decodeRequestBytes(api, v, all).topics, null, `v${v} all topics`);
   }
 });
 
@@ -130,7 +130,7 @@ type KafkaJsMetadata = {
 
 void test('KafkaJS v0–v6 decodes our responses', async () => {
   for (let v = 0; v <= 6; v++) {
-    const parsed = (await kafkajsResponse('metadata', v, responseBytes(api, v, response))) as KafkaJsMetadata;
+    const parsed = (await kafkajsDecodeResponse('metadata', v, encodeResponseBytes(api, v, response))) as KafkaJsMetadata;
     assert.deepEqual(parsed.brokers.map((b) => [b.nodeId, b.host, b.port]), [[1, '127.0.0.1', 9092], [2, 'localhost', 19092]], `v${v}`);
     if (v >= 1) assert.equal(parsed.brokers[0]!.rack, 'rack-a');
     if (v >= 1) assert.equal(parsed.controllerId, 1);
@@ -144,8 +144,8 @@ void test('KafkaJS v0–v6 decodes our responses', async () => {
 
 void test('@platformatic/kafka v0–v9 request bytes decode to what it meant', () => {
   for (let v = 0; v <= 9; v++) {
-    const bytes = platformaticRequest('metadata', v, ['orders.raw', 'orders.dlq'], false, true, true);
-    assert.deepStrictEqual(decodeRequest(api, v, bytes), requestAt(v), `v${v}`);
+    const bytes = platformaticRequestBytes('metadata', v, ['orders.raw', 'orders.dlq'], false, true, true);
+    assert.deepStrictEqual(decodeRequestBytes(api, v, bytes), requestAt(v), `v${v}`);
   }
 });
 
@@ -164,7 +164,7 @@ type PlatformaticMetadata = {
 
 void test('@platformatic/kafka v0–v9 parses our responses', () => {
   for (let v = 0; v <= 9; v++) {
-    const parsed = platformaticResponse('metadata', api.key, v, responseBytes(api, v, response)) as PlatformaticMetadata;
+    const parsed = platformaticParseResponse('metadata', api.key, v, encodeResponseBytes(api, v, response)) as PlatformaticMetadata;
     assert.deepEqual(parsed.brokers.map((b) => [b.nodeId, b.host, b.port]), [[1, '127.0.0.1', 9092], [2, 'localhost', 19092]], `v${v}`);
     if (v >= 1) assert.equal(parsed.brokers[0]!.rack, 'rack-a');
     if (v >= 1) assert.equal(parsed.controllerId, 1);

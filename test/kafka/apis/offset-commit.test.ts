@@ -21,7 +21,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 // Offsets above 2^32 catch an int64 written as int32; null metadata must survive as null, not ''.
 const request: OffsetCommitRequest = {

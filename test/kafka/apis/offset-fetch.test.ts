@@ -22,7 +22,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 const ordersTopics = [
   { name: 'orders.processed', partitionIndexes: [0, 3] },

@@ -7,7 +7,7 @@ import {
   type OffsetForLeaderEpochRequest,
   type OffsetForLeaderEpochResponse,
 } from '../../../src/kafka/apis/offset-for-leader-epoch.ts';
-import { assertRoundTrips, decodeRequest, platformaticRequest, platformaticResponse, responseBytes } from './data-admin-test-kit.ts';
+import { assertRoundTrips, decodeRequestBytes, platformaticRequestBytes, platformaticParseResponse, encodeResponseBytes } from './codec-test-kit.ts';
 
 const request: OffsetForLeaderEpochRequest = {
   replicaId: -1,
@@ -52,7 +52,7 @@ void test('every version round-trips; fields a version lacks come back as defaul
 void test('@platformatic/kafka v0–v4 requests decode to what it meant', () => {
   for (let v = 0; v <= 4; v++) {
     const topics = [{ name: 'orders.raw', partitions: [{ partitionIndex: 1, currentLeaderEpoch: 0, leaderEpoch: 0 }] }];
-    const req = decodeRequest(api, v, platformaticRequest('offsetForLeaderEpoch', v, -1, topics));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('offsetForLeaderEpoch', v, -1, topics));
     assert.deepStrictEqual(req, {
       replicaId: v >= 3 ? -1 : -2,
       topics: [{ topic: 'orders.raw', partitions: [{ partition: 1, currentLeaderEpoch: v >= 2 ? 0 : -1, leaderEpoch: 0 }] }],
@@ -62,7 +62,7 @@ void test('@platformatic/kafka v0–v4 requests decode to what it meant', () => 
 
 void test('@platformatic/kafka v0–v4 parses our responses', () => {
   for (let v = 0; v <= 4; v++) {
-    const parsed = platformaticResponse('offsetForLeaderEpoch', api.key, v, responseBytes(api, v, response)) as {
+    const parsed = platformaticParseResponse('offsetForLeaderEpoch', api.key, v, encodeResponseBytes(api, v, response)) as {
       topics: { topic: string; partitions: { errorCode: number; partition: number; leaderEpoch?: number; endOffset: bigint }[] }[];
     };
     assert.equal(parsed.topics[0]!.topic, 'orders.raw');

@@ -6,14 +6,14 @@ import * as platformatic from '@platformatic/kafka';
 import { ProduceApi as api, type ProduceRequest, type ProduceResponse } from '../../../src/kafka/apis/produce.ts';
 import {
   assertRoundTrips,
-  decodeRequest,
-  kafkajsRequest,
-  kafkajsResponse,
-  platformaticRequest,
-  platformaticResponse,
-  requestBytes,
-  responseBytes,
-} from './data-admin-test-kit.ts';
+  decodeRequestBytes,
+  kafkajsRequestBytes,
+  kafkajsDecodeResponse,
+  platformaticRequestBytes,
+  platformaticParseResponse,
+  encodeRequestBytes,
+  encodeResponseBytes,
+} from './codec-test-kit.ts';
 
 /** A real record batch v2, built by a client no one here wrote. */
 function batchOf(...values: string[]): Buffer {
@@ -78,8 +78,8 @@ void test('every version round-trips; fields a version lacks come back as defaul
 });
 
 void test('decoded records are the very bytes sent, not a copy', () => {
-  const bytes = requestBytes(api, 7, request);
-  const records = decodeRequest(api, 7, bytes).topicData[0]!.partitionData[0]!.records!;
+  const bytes = encodeRequestBytes(api, 7, request);
+  const records = decodeRequestBytes(api, 7, bytes).topicData[0]!.partitionData[0]!.records!;
   assert.deepEqual(valuesIn(records), ['a', 'b']);
   bytes.fill(0);
   assert.ok(records.every((b) => b === 0), 'records is a view into the request frame');
@@ -87,13 +87,13 @@ void test('decoded records are the very bytes sent, not a copy', () => {
 
 void test('KafkaJS v3–v7 produce requests decode, with their record batches intact', async () => {
   for (let v = 3; v <= 7; v++) {
-    const bytes = await kafkajsRequest('produce', v, api.key, {
+    const bytes = await kafkajsRequestBytes('produce', v, {
       acks: -1,
       timeout: 30_000,
       transactionalId: v === 7 ? 'txn-1' : undefined,
       topicData: [{ topic: 'orders.raw', partitions: [{ partition: 2, messages: [{ key: 'k', value: 'hello' }, { value: 'world' }] }] }],
-    });
-    const req = decodeRequest(api, v, bytes);
+    }, api.key);
+    const req = decodeRequestBytes(api, v, bytes);
     assert.equal(req.transactionalId, v === 7 ? 'txn-1' : null, `v${v}`);
     assert.deepEqual([req.acks, req.timeoutMs], [-1, 30_000]);
     assert.equal(req.topicData[0]!.name, 'orders.raw');
@@ -104,7 +104,7 @@ void test('KafkaJS v3–v7 produce requests decode, with their record batches in
 
 void test('KafkaJS v0–v7 decodes our responses', async () => {
   for (let v = 0; v <= 7; v++) {
-    const parsed = (await kafkajsResponse('produce', v, responseBytes(api, v, response))) as {
+    const parsed = (await kafkajsDecodeResponse('produce', v, encodeResponseBytes(api, v, response))) as {
       topics: { topicName: string; partitions: { partition: number; errorCode: number; offset?: string; baseOffset?: string; timestamp?: string; logAppendTime?: string; logStartOffset?: string }[] }[];
       throttleTime?: number;
       clientSideThrottleTime?: number;
@@ -128,7 +128,7 @@ void test('@platformatic/kafka v3–v7 produce requests decode, with their recor
       { topic: 'orders.raw', partition: 1, value: Buffer.from('two') },
       { topic: 'clicks.raw', partition: 0, value: Buffer.from('three') },
     ];
-    const req = decodeRequest(api, v, platformaticRequest('produce', v, 1, 5_000, messages, { transactionalId: 'txn-9' }));
+    const req = decodeRequestBytes(api, v, platformaticRequestBytes('produce', v, 1, 5_000, messages, { transactionalId: 'txn-9' }));
     assert.deepEqual([req.transactionalId, req.acks, req.timeoutMs], ['txn-9', 1, 5_000], `v${v}`);
     assert.deepEqual(req.topicData.map((t) => [t.name, t.partitionData.map((p) => [p.index, valuesIn(p.records)])]), [
       ['orders.raw', [[1, ['one', 'two']]]],
@@ -139,7 +139,7 @@ void test('@platformatic/kafka v3–v7 produce requests decode, with their recor
 
 void test('@platformatic/kafka v3–v7 parses our responses', () => {
   for (let v = 3; v <= 7; v++) {
-    const parsed = platformaticResponse('produce', api.key, v, responseBytes(api, v, response)) as {
+    const parsed = platformaticParseResponse('produce', api.key, v, encodeResponseBytes(api, v, response)) as {
       responses: { name: string; partitionResponses: { index: number; errorCode: number; baseOffset: bigint; logAppendTimeMs?: bigint; logStartOffset?: bigint }[] }[];
       throttleTimeMs: number;
     };

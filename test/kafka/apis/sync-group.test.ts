@@ -15,7 +15,7 @@ import {
   platformaticRequestBytes,
   versionsOf,
   withUnknownTaggedField,
-} from './consumer-group-test-kit.ts';
+} from './codec-test-kit.ts';
 
 // A consumer assignment (version 0, orders: partitions 0 and 2, no user data); opaque to the codec.
 const assignment = Buffer.from('0000' + '00000001' + '0006' + Buffer.from('orders').toString('hex') + '00000002' + '00000000' + '00000002' + 'ffffffff', 'hex');
