@@ -10,6 +10,16 @@ export const BrokerErrorCode = {
   DATA_DIR_LOCKED: 'OXBOW_BROKER_DATA_DIR_LOCKED',
   /** A topic name breaks Kafka's rules (characters, length, "." or ".."). */
   INVALID_TOPIC_NAME: 'OXBOW_BROKER_INVALID_TOPIC_NAME',
+  /** Reading, writing, syncing, rolling or deleting a segment or index file failed (disk full, I/O error, permissions). */
+  LOG_IO_FAILED: 'OXBOW_BROKER_LOG_IO_FAILED',
+  /** A partition log was used after close(). */
+  LOG_CLOSED: 'OXBOW_BROKER_LOG_CLOSED',
+  /** The committed-offsets file is damaged before its last record, or is not an offsets file; refusing to guess. */
+  OFFSETS_CORRUPT: 'OXBOW_BROKER_OFFSETS_CORRUPT',
+  /** Appending a commit to the offsets file failed; the file was rolled back, so a retry may succeed. */
+  OFFSETS_WRITE_FAILED: 'OXBOW_BROKER_OFFSETS_WRITE_FAILED',
+  /** The offsets file cannot be opened, or an earlier I/O failure left it in an unknown state; restart needed. */
+  OFFSETS_UNAVAILABLE: 'OXBOW_BROKER_OFFSETS_UNAVAILABLE',
   /** The topic does not exist. */
   UNKNOWN_TOPIC: 'OXBOW_BROKER_UNKNOWN_TOPIC',
   /** The topic already exists. */

@@ -24,3 +24,6 @@ export type ApiCodec<Req, Res> = {
 export function isFlexible(api: { flexibleFrom: number }, version: number): boolean {
   return version >= api.flexibleFrom;
 }
+
+/** "Authorized operations not requested", Kafka's INT32_MIN sentinel in Metadata and DescribeGroups. */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;

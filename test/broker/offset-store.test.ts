@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { OFFSETS_FILE_NAME, OffsetStore, OffsetStoreErrorCode, type OffsetStoreOptions } from '../../src/broker/groups/index.ts';
+import { OFFSETS_FILE_NAME, OffsetStore, type OffsetStoreOptions } from '../../src/broker/groups/index.ts';
+import { BrokerErrorCode } from '../../src/broker/index.ts';
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'oxbow-offsets-'));
@@ -138,14 +139,14 @@ void test('damage before the last record is refused with a clear error, not sile
   bytes.writeUInt8(bytes.readUInt8(at) ^ 0x01, at);
   await writeFile(file, bytes);
   await assert.rejects(OffsetStore.open(dir), (err: Error & { code?: string; fields?: Record<string, unknown> }) => {
-    assert.equal(err.code, OffsetStoreErrorCode.CORRUPT);
+    assert.equal(err.code, BrokerErrorCode.OFFSETS_CORRUPT);
     assert.match(err.message, /committed-offsets\.log is damaged at byte 8/);
     assert.equal(err.fields?.['position'], 8);
     return true;
   });
 
   await writeFile(file, 'not an offsets file');
-  await assert.rejects(OffsetStore.open(dir), { code: OffsetStoreErrorCode.CORRUPT });
+  await assert.rejects(OffsetStore.open(dir), { code: BrokerErrorCode.OFFSETS_CORRUPT });
 });
 
 void test('the file is compacted when it grows much larger than its live content, at runtime and on open', async (t) => {

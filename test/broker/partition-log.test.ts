@@ -10,7 +10,8 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KafkaErrorCode } from '../../src/kafka/errors.ts';
 import { decodeRecords, encodeRecordBatch, readBatchHeader, validateBatches, type EncodeBatchOptions } from '../../src/kafka/record-batch.ts';
-import { LogError, LogErrorCode, PartitionLog, type AppendResult, type LogConfig } from '../../src/broker/log/index.ts';
+import { BrokerError, BrokerErrorCode } from '../../src/broker/index.ts';
+import { PartitionLog, type AppendResult, type LogConfig } from '../../src/broker/log/index.ts';
 
 const BASE_CONFIG: LogConfig = {
   segmentBytes: 1 << 20,
@@ -186,7 +187,7 @@ void test('a restart keeps every batch, rebuilds missing indexes and removes orp
   const before = await readAll(first);
   const end = first.logEndOffset;
   await first.close();
-  await assert.rejects(first.read(0, 10), (err: unknown) => err instanceof LogError && err.code === LogErrorCode.CLOSED);
+  await assert.rejects(first.read(0, 10), (err: unknown) => err instanceof BrokerError && err.code === BrokerErrorCode.LOG_CLOSED);
 
   const indexes = await logFiles(dir, '.index');
   await rm(path.join(dir, indexes[1]!)); // a sealed segment's offset index

@@ -4,7 +4,8 @@ import { assert } from '../../errors.ts';
 import { KafkaErrorCode } from '../../kafka/errors.ts';
 import { realClock } from './clock.ts';
 import { EMPTY_BYTES, Group, GroupState, sameProtocols, type Member } from './group.ts';
-import { OffsetStore, OffsetStoreError } from './offset-store.ts';
+import { BrokerError } from '../errors.ts';
+import { OffsetStore } from './offset-store.ts';
 import type {
   Clock,
   GroupConfig,
@@ -443,7 +444,7 @@ export class GroupCoordinator {
     try {
       await this.store.commit(groupId, accepted);
     } catch (err) {
-      if (!(err instanceof OffsetStoreError)) throw err;
+      if (!(err instanceof BrokerError)) throw err;
       // Clients retry COORDINATOR_NOT_AVAILABLE after looking the coordinator up again, which suits a disk that may recover.
       for (const r of results) if (r.errorCode === KafkaErrorCode.NONE) r.errorCode = KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
     }

@@ -4,8 +4,6 @@ export { GroupState } from './group.ts';
 export { realClock } from './clock.ts';
 export {
   OffsetStore,
-  OffsetStoreError,
-  OffsetStoreErrorCode,
   OFFSETS_FILE_NAME,
   type CommittedOffset,
   type OffsetStoreOptions,

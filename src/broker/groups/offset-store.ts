@@ -3,7 +3,8 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { OxbowError, assert, type OxbowErrorOptions } from '../../errors.ts';
+import { assert } from '../../errors.ts';
+import { BrokerError, BrokerErrorCode } from '../errors.ts';
 import type { OffsetCommitEntry } from './types.ts';
 
 // File layout (all integers big-endian):
@@ -16,23 +17,6 @@ import type { OffsetCommitEntry } from './types.ts';
 //     type 2, topic deleted => topic:STRING16
 //   STRING16 => length:uint16 utf8;  NULLABLE_STRING32 => length:int32 (-1 = null) utf8
 // One commit request is one record, so a torn write never leaves half of a commit behind.
-
-export const OffsetStoreErrorCode = {
-  /** The offsets file is damaged before its last record, or is not an offsets file; refusing to guess. */
-  CORRUPT: 'OXBOW_BROKER_OFFSETS_CORRUPT',
-  /** Appending a commit to the offsets file failed; the file was rolled back, so a retry may succeed. */
-  WRITE_FAILED: 'OXBOW_BROKER_OFFSETS_WRITE_FAILED',
-  /** The offsets file cannot be opened, or an earlier I/O failure left it in an unknown state; restart needed. */
-  UNAVAILABLE: 'OXBOW_BROKER_OFFSETS_UNAVAILABLE',
-} as const;
-export type OffsetStoreErrorCode = (typeof OffsetStoreErrorCode)[keyof typeof OffsetStoreErrorCode];
-
-export class OffsetStoreError extends OxbowError {
-  declare readonly code: OffsetStoreErrorCode;
-  constructor(code: OffsetStoreErrorCode, message: string, options?: OxbowErrorOptions) {
-    super(code, message, options);
-  }
-}
 
 export type CommittedOffset = {
   offset: number;
@@ -78,7 +62,7 @@ export class OffsetStore {
   private liveBytes = 0;
   private queue: QueuedWrite[] = [];
   private flushing: Promise<void> | null = null;
-  private failure: OffsetStoreError | null = null;
+  private failure: BrokerError | null = null;
   private closed = false;
   // After a failed compaction, wait for this much more growth before trying again.
   private compactNotBeforeBytes = 0;
@@ -100,8 +84,8 @@ export class OffsetStore {
       await unlink(store.tempPath).catch(ignoreMissing);
       await store.load();
     } catch (err) {
-      if (err instanceof OffsetStoreError) throw err;
-      throw new OffsetStoreError(OffsetStoreErrorCode.UNAVAILABLE, `cannot open the offsets file ${store.path}: ${String(err)}`, {
+      if (err instanceof BrokerError) throw err;
+      throw new BrokerError(BrokerErrorCode.OFFSETS_UNAVAILABLE, `cannot open the offsets file ${store.path}: ${String(err)}`, {
         fields: { path: store.path },
         cause: err,
       });
@@ -204,7 +188,7 @@ export class OffsetStore {
     this.flushing = null;
   }
 
-  private async appendDurably(bytes: Buffer): Promise<OffsetStoreError | null> {
+  private async appendDurably(bytes: Buffer): Promise<BrokerError | null> {
     const file = this.file;
     assert(file !== null, 'offset store file is not open');
     try {
@@ -218,14 +202,14 @@ export class OffsetStore {
         await file.truncate(this.fileBytes);
         await file.datasync();
       } catch (rollbackErr) {
-        this.failure = new OffsetStoreError(
-          OffsetStoreErrorCode.UNAVAILABLE,
+        this.failure = new BrokerError(
+          BrokerErrorCode.OFFSETS_UNAVAILABLE,
           `the offsets file ${this.path} could not be rolled back after a failed write; restart the broker`,
           { fields: { path: this.path }, cause: rollbackErr },
         );
         return this.failure;
       }
-      return new OffsetStoreError(OffsetStoreErrorCode.WRITE_FAILED, `writing committed offsets to ${this.path} failed: ${String(err)}`, {
+      return new BrokerError(BrokerErrorCode.OFFSETS_WRITE_FAILED, `writing committed offsets to ${this.path} failed: ${String(err)}`, {
         retryable: true,
         fields: { path: this.path },
         cause: err,
@@ -246,7 +230,7 @@ export class OffsetStore {
       await this.replaceWithSnapshot();
     } catch (err) {
       // A compaction that fails before the rename leaves the old file in use and intact; one after it cannot be trusted.
-      if (err instanceof OffsetStoreError) this.failure = err;
+      if (err instanceof BrokerError) this.failure = err;
       this.compactNotBeforeBytes = this.fileBytes + this.compactMinBytes;
     }
   }
@@ -271,8 +255,8 @@ export class OffsetStore {
       this.file = await open(this.path, 'a');
       await previous?.close().catch(() => undefined);
     } catch (err) {
-      throw new OffsetStoreError(
-        OffsetStoreErrorCode.UNAVAILABLE,
+      throw new BrokerError(
+        BrokerErrorCode.OFFSETS_UNAVAILABLE,
         `the compacted offsets file ${this.path} could not be made durable or reopened; restart the broker`,
         { fields: { path: this.path }, cause: err },
       );
@@ -301,7 +285,7 @@ export class OffsetStore {
       return;
     }
     if (data.length < MAGIC.length || !data.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new OffsetStoreError(OffsetStoreErrorCode.CORRUPT, `${this.path} is not an Oxbow offsets file (unknown header)`, {
+      throw new BrokerError(BrokerErrorCode.OFFSETS_CORRUPT, `${this.path} is not an Oxbow offsets file (unknown header)`, {
         fields: { path: this.path },
       });
     }
@@ -334,8 +318,8 @@ export class OffsetStore {
         continue;
       }
       if (isTornTail(data, pos)) return pos;
-      throw new OffsetStoreError(
-        OffsetStoreErrorCode.CORRUPT,
+      throw new BrokerError(
+        BrokerErrorCode.OFFSETS_CORRUPT,
         `${this.path} is damaged at byte ${pos} of ${data.length} (${bad}) and more data follows; ` +
           'move the file aside to start with no committed offsets, or restore it from a backup',
         { fields: { path: this.path, position: pos, fileBytes: data.length } },
@@ -379,7 +363,7 @@ export class OffsetStore {
         throw new Error(`unknown record type ${type}`);
       }
     } catch (err) {
-      throw new OffsetStoreError(OffsetStoreErrorCode.CORRUPT, `${this.path} has an unreadable record at byte ${pos}: ${String(err)}`, {
+      throw new BrokerError(BrokerErrorCode.OFFSETS_CORRUPT, `${this.path} has an unreadable record at byte ${pos}: ${String(err)}`, {
         fields: { path: this.path, position: pos },
         cause: err,
       });

@@ -1,4 +1,5 @@
 // Consumer group requests: translate between the wire shapes and the group coordinator.
+import { AUTHORIZED_OPERATIONS_OMITTED } from '../../kafka/api.ts';
 import { DescribeGroupsApi, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../../kafka/apis/describe-groups.ts';
 import { FindCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../../kafka/apis/find-coordinator.ts';
 import { HeartbeatApi, type HeartbeatRequest, type HeartbeatResponse } from '../../kafka/apis/heartbeat.ts';
@@ -12,7 +13,6 @@ import { KafkaErrorCode } from '../../kafka/errors.ts';
 import { handler, type HandlerContext } from './context.ts';
 
 const KEY_TYPE_GROUP = 0;
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 async function findCoordinator(ctx: HandlerContext, req: FindCoordinatorRequest): Promise<FindCoordinatorResponse> {
   const { broker } = ctx;

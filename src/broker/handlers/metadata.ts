@@ -1,10 +1,10 @@
 // Metadata: this node as the only broker and controller, topics with their partitions, auto-creating on request.
+import { AUTHORIZED_OPERATIONS_OMITTED } from '../../kafka/api.ts';
 import { MetadataApi, type MetadataRequest, type MetadataResponse, type MetadataResponseTopic } from '../../kafka/apis/metadata.ts';
 import { KafkaErrorCode } from '../../kafka/errors.ts';
 import { topicNameProblem, type Topic } from '../topics.ts';
 import { handler, type HandlerContext } from './context.ts';
 
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export function describeTopic(nodeId: number, t: Topic): MetadataResponseTopic {
   return {

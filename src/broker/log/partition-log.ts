@@ -11,7 +11,7 @@ import {
   setBatchLeaderEpoch,
   type BatchHeader,
 } from '../../kafka/record-batch.ts';
-import { LogError, LogErrorCode } from './errors.ts';
+import { BrokerError, BrokerErrorCode } from '../errors.ts';
 import { ProducerState, type ProducerEntry } from './producer-state.ts';
 import { BatchScanner, LOG_SUFFIX, Segment, parseSegmentFileName, type RecoveryReport } from './segment.ts';
 
@@ -53,9 +53,10 @@ function checkConfig(config: LogConfig): void {
   assert(config.fsync.mode !== 'interval' || config.fsync.intervalMs > 0, 'fsync intervalMs > 0');
 }
 
-function ioError(what: string, err: unknown): LogError {
+function ioError(what: string, err: unknown): BrokerError {
   const reason = err instanceof Error ? err.message : String(err);
-  return new LogError(LogErrorCode.IO_FAILED, `${what} failed: ${reason}`, { cause: err });
+  // Retryable: a full disk may be freed; clients see KAFKA_STORAGE_ERROR and retry.
+  return new BrokerError(BrokerErrorCode.LOG_IO_FAILED, `${what} failed: ${reason}`, { cause: err, retryable: true });
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -90,7 +91,7 @@ export class PartitionLog {
   private dirty = false;
   private closed = false;
   /** Set when a failure left the files in a state appends must not build on (a failed roll or background fsync). */
-  private broken: LogError | null = null;
+  private broken: BrokerError | null = null;
 
   private constructor(dir: string, config: LogConfig, clock: Clock, segments: Segment[], producers: ProducerState, recovery: RecoveryReport) {
     this.dir = dir;
@@ -329,7 +330,7 @@ export class PartitionLog {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new LogError(LogErrorCode.CLOSED, `the partition log in ${this.dir} is closed`);
+    if (this.closed) throw new BrokerError(BrokerErrorCode.LOG_CLOSED, `the partition log in ${this.dir} is closed`);
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 // DescribeGroups (key 15), v0–v5. v5 is flexible. Member metadata and assignments are opaque bytes.
-import type { ApiCodec } from '../api.ts';
+import { AUTHORIZED_OPERATIONS_OMITTED, type ApiCodec } from '../api.ts';
 import type { Reader } from '../reader.ts';
 import type { Writer } from '../writer.ts';
 
@@ -34,7 +34,6 @@ export type DescribeGroupsResponse = {
   groups: DescribedGroup[];
 };
 
-export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 const FLEX = 5;
 

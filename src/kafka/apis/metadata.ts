@@ -1,5 +1,5 @@
 // Metadata (key 3), v0–v9: brokers, topics and partition leaders. v9 is flexible.
-import type { ApiCodec } from '../api.ts';
+import { AUTHORIZED_OPERATIONS_OMITTED, type ApiCodec } from '../api.ts';
 import type { Reader } from '../reader.ts';
 import type { Writer } from '../writer.ts';
 
@@ -43,8 +43,6 @@ export type MetadataResponse = {
 };
 
 const FLEX = 9;
-/** "Authorized operations not requested" in Kafka's encoding. */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 // Request v0 => [topics:name:STRING]   (an empty array means all topics)
 // Request v1–v3 => topics:nullable ARRAY[name:STRING]   (null means all topics, [] none)
