@@ -1,5 +1,4 @@
 // Local-directory backend: a key is a file under the root; put writes a temp file beside it, fsyncs, renames, fsyncs the directory.
-import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,6 +7,8 @@ import { StorageError, StorageErrorCode } from './errors.ts';
 import {
   checkKey,
   checkPrefix,
+  downloadAtomically,
+  temporaryPathBeside,
   TEMPORARY_PREFIX,
   type CleanupOptions,
   type ObjectInfo,
@@ -43,7 +44,7 @@ export class LocalObjectStore implements ObjectStore {
     checkKey(key);
     const target = this.#pathOf(key);
     const dir = path.dirname(target);
-    const temp = path.join(dir, `${TEMPORARY_PREFIX}${path.basename(target)}-${randomBytes(6).toString('hex')}`);
+    const temp = temporaryPathBeside(target);
     if (!Buffer.isBuffer(body)) {
       // A missing source file is the caller's problem, not a missing object: say so before touching the store.
       await stat(body.path).catch((e: unknown) => {
@@ -106,14 +107,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async download(key: string, localPath: string): Promise<void> {
     checkKey(key);
-    const temp = path.join(path.dirname(localPath), `${TEMPORARY_PREFIX}${path.basename(localPath)}-${randomBytes(6).toString('hex')}`);
-    try {
-      await copyFile(this.#pathOf(key), temp);
-      await rename(temp, localPath);
-    } catch (e) {
-      await unlink(temp).catch(() => undefined);
-      throw this.#translate(e, 'download', key);
-    }
+    await downloadAtomically(localPath, (temp) => copyFile(this.#pathOf(key), temp), (e) => this.#translate(e, 'download', key));
   }
 
   async head(key: string): Promise<{ size: number; mtime: Date } | null> {

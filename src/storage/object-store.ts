@@ -1,4 +1,7 @@
 // The one small interface every storage backend implements, and the key rules they share.
+import { randomBytes } from 'node:crypto';
+import { rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { StorageError, StorageErrorCode } from './errors.ts';
 
 /** What `put` uploads: bytes in memory, or a local file read in parts (so large files never sit in memory whole). */
@@ -80,4 +83,24 @@ function checkPath(value: string, what: string): void {
 
 function badKey(key: string, why: string): StorageError {
   return new StorageError(StorageErrorCode.BAD_KEY, `invalid object key ${JSON.stringify(key)}: ${why}`, { fields: { key } });
+}
+
+/** A fresh temporary name beside `target` (same directory, so a rename makes it visible atomically). */
+export function temporaryPathBeside(target: string): string {
+  return path.join(path.dirname(target), `${TEMPORARY_PREFIX}${path.basename(target)}-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Downloads into a temporary file beside `localPath` and renames it into place, so `localPath` is either absent or
+ * complete; on failure the temporary file is removed and `translate(err)` is thrown.
+ */
+export async function downloadAtomically(localPath: string, fill: (tempPath: string) => Promise<void>, translate: (err: unknown) => Error): Promise<void> {
+  const temp = temporaryPathBeside(localPath);
+  try {
+    await fill(temp);
+    await rename(temp, localPath);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw translate(err);
+  }
 }

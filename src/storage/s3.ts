@@ -1,8 +1,6 @@
 // S3-compatible backend (AWS, MinIO, Ceph, s3rver): a single PUT, or a multipart upload completed only when every part is in.
 import { createWriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -23,7 +21,7 @@ import { StorageError, StorageErrorCode } from './errors.ts';
 import {
   checkKey,
   checkPrefix,
-  TEMPORARY_PREFIX,
+  downloadAtomically,
   type CleanupOptions,
   type ObjectInfo,
   type ObjectStore,
@@ -168,17 +166,15 @@ export class S3ObjectStore implements ObjectStore {
 
   async download(key: string, localPath: string): Promise<void> {
     checkKey(key);
-    const temp = path.join(path.dirname(localPath), `${TEMPORARY_PREFIX}${path.basename(localPath)}-${randomBytes(6).toString('hex')}`);
-    try {
-      await this.#send('download', key, async () => {
-        const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#fullKey(key) }));
-        await pipeline(out.Body as Readable, createWriteStream(temp));
-      });
-      await rename(temp, localPath);
-    } catch (e) {
-      await unlink(temp).catch(() => undefined);
-      throw this.#translate(e, 'download', key);
-    }
+    await downloadAtomically(
+      localPath,
+      (temp) =>
+        this.#send('download', key, async () => {
+          const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#fullKey(key) }));
+          await pipeline(out.Body as Readable, createWriteStream(temp));
+        }),
+      (e) => this.#translate(e, 'download', key),
+    );
   }
 
   async head(key: string): Promise<{ size: number; mtime: Date } | null> {
