@@ -11,6 +11,8 @@ const COMMANDS: Record<string, Command> = {
   produce: { summary: 'send one record per line of standard input to a topic', run: async (a) => (await import('./produce.ts')).produce(a) },
   consume: { summary: 'print records of a topic as NDJSON', run: async (a) => (await import('./consume.ts')).consume(a) },
   stream: { summary: "run a stream worker of a dataset (--dataset), or replay or show a dataset's stream", run: async (a) => (await import('./stream.ts')).stream(a) },
+  sink: { summary: "run the lake sink of a dataset: its processed topic into the golden zone as Parquet, exactly once", run: async (a) => (await import('./sink.ts')).sink(a) },
+  lake: { summary: 'list the partitions and files of a table in the golden zone', run: async (a) => (await import('./lake.ts')).lake(a) },
   dlq: { summary: "count a dataset's dead letters by error code, or send them back to its raw topic", run: async (a) => (await import('./dlq.ts')).dlq(a) },
 };
 

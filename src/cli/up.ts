@@ -1,6 +1,9 @@
 // `oxbow up`: runs the lake in one process on embedded defaults (the broker, a stream worker per dataset) and prints its endpoints.
 import { Broker } from '../broker/index.ts';
 import { loadConfig, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
+import type { LakeSink} from '../sink/index.ts';
+import { sinkSummary, startSinkFromConfig } from '../sink/index.ts';
+import { openObjectStore, type ObjectStore } from '../storage/index.ts';
 import { StreamWorker } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './broker.ts';
@@ -8,16 +11,18 @@ import { runUntilSignal } from './broker.ts';
 const USAGE = `Usage: oxbow up [--config <file>] [--data-dir <dir>] [--kafka-port <n>]
 
 Runs every role of the lake in this process with embedded defaults and prints the endpoints: the embedded Kafka
-broker (or none when kafka.brokers names an external cluster) and one stream worker per dataset declared in the
-config. SIGTERM or SIGINT stops the stream workers (outputs in flight are finished and committed), then the broker.
+broker (or none when kafka.brokers names an external cluster), and per dataset declared in the config a stream worker
+and a lake sink writing the golden zone. SIGTERM or SIGINT stops the stream workers (outputs in flight are finished
+and committed), then the sinks (open files are committed), then the broker.
   --config <file>     lake declaration (default ./oxbow.config.ts when present)
-  --data-dir <dir>    root of all state: <dir>/broker, and <dir>/stream unless stream.stateDir is set (default ./data)
+  --data-dir <dir>    root of all state: <dir>/broker, and <dir>/stream, <dir>/lake and <dir>/sink unless
+                      stream.stateDir, storage.url or sink.workDir are set (default ./data)
   --kafka-port <n>    port of the embedded Kafka broker (default 9092; 0 picks a free port)`;
 
 /** Width of the endpoint names in the printed list, so their values line up. */
 const LABEL_WIDTH = 9;
 
-const DEFAULT_STREAM_STATE_DIR = SETTINGS.find((s) => s.key === 'stream.stateDir')?.default;
+const defaultOf = (key: string) => SETTINGS.find((s) => s.key === key)?.default;
 
 export async function up(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' } }, USAGE);
@@ -30,16 +35,23 @@ export async function up(argv: string[]): Promise<number> {
   const overrides: OxbowConfigInput = { broker: { port: settingFlag(values['kafka-port']), dataDir: `${dataDir}/broker` } };
   const config = await loadConfig({ file: values.config as string | undefined, overrides });
   // The status files follow the data directory unless the config put them somewhere of its own.
-  const stateDir = config.stream.stateDir === DEFAULT_STREAM_STATE_DIR ? `${dataDir}/stream` : config.stream.stateDir;
+  const stateDir = config.stream.stateDir === defaultOf('stream.stateDir') ? `${dataDir}/stream` : config.stream.stateDir;
+  const storageUrl = config.storage.url === defaultOf('storage.url') ? `${dataDir}/lake` : config.storage.url;
+  const workDir = config.sink.workDir === defaultOf('sink.workDir') ? `${dataDir}/sink` : config.sink.workDir;
+  const store = await openObjectStore(storageUrl);
 
   const external = config.kafka.brokers.length > 0;
   const broker = external ? null : await Broker.start(config.broker);
   const brokers = broker ? [broker.address] : config.kafka.brokers;
-  let workers: StreamWorker[];
+  let workers: StreamWorker[] = [];
+  let sinks: LakeSink[];
   try {
     workers = await startWorkers(config, brokers, stateDir);
+    sinks = await startSinks(config, brokers, store, workDir);
   } catch (err) {
+    await stopWorkers(workers);
     await broker?.close();
+    await store.close();
     throw err;
   }
 
@@ -53,13 +65,43 @@ export async function up(argv: string[]): Promise<number> {
         const t = w.dataset.topics;
         return line('stream', `${w.dataset.name}: ${t.raw} → ${t.processed} (dead letters: ${t.dlq})`);
       });
-  process.stdout.write(['Oxbow is up.', kafka, ...streams, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
+  const lake = line('lake', `${store.url}    (golden zone: golden/<topic>/YYYY/MM/DD/HH/; try: oxbow lake ls <dataset> --storage ${storageUrl})`);
+  process.stdout.write(['Oxbow is up.', kafka, ...streams, lake, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
 
   return runUntilSignal(async () => {
-    // Workers first: they finish their outputs and commit through the broker, which must still be there.
+    // Workers first: they finish their outputs and commit through the broker, which must still be there; then the
+    // sinks, which commit what the workers produced last.
     await stopWorkers(workers);
+    await stopSinks(sinks);
     await broker?.close();
+    await store.close();
   });
+}
+
+function sinkLog(dataset: string): (line: string) => void {
+  return (line) => process.stderr.write(`${new Date().toISOString()} sink ${dataset}: ${line}\n`);
+}
+
+async function startSinks(config: OxbowConfig, brokers: string[], store: ObjectStore, workDir: string): Promise<LakeSink[]> {
+  const started = await Promise.allSettled(
+    Object.values(config.datasets).map((dataset) => startSinkFromConfig({ config, dataset, brokers, store, log: sinkLog(dataset.name), workDir })),
+  );
+  const sinks = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stopSinks(sinks);
+    throw failed.reason;
+  }
+  return sinks;
+}
+
+async function stopSinks(sinks: LakeSink[]): Promise<void> {
+  await Promise.all(
+    sinks.map(async (s) => {
+      await s.close();
+      sinkLog(s.dataset.name)(`stopped: ${sinkSummary(s)}`);
+    }),
+  );
 }
 
 function workerLog(dataset: string): (line: string) => void {

@@ -20,7 +20,9 @@ export function settingType(s: Setting): string | null {
   if (allowed === 'true or false') return 'boolean';
   if (allowed.startsWith('a list of host:port')) return 'list of host:port';
   if (allowed.startsWith('"always"')) return 'fsync policy';
-  if (allowed.startsWith('a host name') || allowed.startsWith('a directory') || allowed.startsWith('letters')) return 'string';
+  if (allowed.startsWith('a list of field names')) return 'list of field names';
+  if (allowed.startsWith('one of ')) return 'choice';
+  if (allowed.startsWith('a host name') || allowed.startsWith('a directory') || allowed.startsWith('letters') || allowed.startsWith('"default"') || allowed.startsWith('an IANA') || allowed.startsWith('a size such as')) return 'string';
   return null;
 }
 
@@ -55,6 +57,7 @@ export function formatDefault(s: Setting): DocDefault {
     case 'size':
       return formatSize(v as number);
     case 'list of host:port':
+    case 'list of field names':
       return (v as string[]).length === 0 ? { literal: '[]', note: 'none' } : { literal: JSON.stringify(v) };
     default:
       return v === '' ? { literal: '""' } : { literal: String(v) };

@@ -53,6 +53,30 @@ export type OxbowConfig = {
     /** How often a worker commits the offsets of records whose outputs are acknowledged. */
     offsetCommitIntervalMs: number;
   };
+  storage: {
+    /** Root of the lake: a directory (a plain path or file:///…) or s3://bucket/prefix?endpoint=…&region=…&forcePathStyle=true. */
+    url: string;
+  };
+  sink: {
+    /** Local directory where Parquet files are written before they are made visible in storage. */
+    workDir: string;
+    pathFormat: string;
+    granularity: 'year' | 'month' | 'day' | 'hour';
+    timeZone: string;
+    /** Top-level fields whose values become `field=value/` directories before the time segments. */
+    fieldPartitions: string[];
+    flushSize: number;
+    /** 0: no event-time span rule. */
+    rotateIntervalMs: number;
+    /** 0: no wall-clock rule. */
+    rotateScheduleIntervalMs: number;
+    compression: 'snappy' | 'zstd' | 'gzip';
+    maxBufferedBytes: number;
+    writerMemoryLimit: string;
+    writerThreads: number;
+    sessionTimeoutMs: number;
+    offsetCommitIntervalMs: number;
+  };
   /** Datasets by name, each with its topics, schemas and pipeline steps (see docs/stream.md). */
   datasets: Record<string, ResolvedDataset>;
 };
@@ -62,6 +86,8 @@ export type OxbowConfigInput = {
   broker?: { [K in keyof BrokerConfig]?: (K extends 'fsync' ? 'always' | 'os' | string | number : BrokerConfig[K] | string) | undefined };
   kafka?: { brokers?: string[] | string | undefined; clientId?: string | undefined };
   stream?: { [K in keyof OxbowConfig['stream']]?: OxbowConfig['stream'][K] | string | undefined };
+  storage?: { url?: string | undefined };
+  sink?: { [K in keyof OxbowConfig['sink']]?: OxbowConfig['sink'][K] | string | undefined };
   datasets?: Record<string, DatasetDeclaration | undefined>;
 };
 
@@ -107,6 +133,14 @@ const fsync = (v: unknown) => {
   if (n !== null && Number.isInteger(n) && n >= 1) return { ok: true, value: { mode: 'interval', intervalMs: n } } as const;
   return { ok: false, allowed: '"always" (fsync every write), "os" (leave it to the OS), or an interval such as "200ms"' } as const;
 };
+const oneOf = <T extends string>(values: readonly T[]) => (v: unknown) =>
+  typeof v === 'string' && (values as readonly string[]).includes(v) ? ({ ok: true, value: v } as const) : ({ ok: false, allowed: `one of ${values.map((x) => `"${x}"`).join(', ')}` } as const);
+const nameList = (v: unknown) => {
+  const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  return Array.isArray(list) && list.every((s) => typeof s === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(s))
+    ? ({ ok: true, value: list } as const)
+    : ({ ok: false, allowed: 'a list of field names (letters, digits, "_"), or one comma-separated string' } as const);
+};
 const hostList = (v: unknown) => {
   const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
   return Array.isArray(list) && list.every((s) => typeof s === 'string' && /^[^:\s]+:\d{1,5}$/.test(s))
@@ -141,6 +175,21 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'stream.maxInFlightRecords', default: 5000, parse: int(1, 10_000_000), doc: 'Records a stream worker holds between reading and committing them; at this many it stops reading until outputs are acknowledged.' },
   { key: 'stream.maxInFlightBytes', default: 64 * 1024 ** 2, parse: size(1024, 2 ** 40), doc: 'Bytes of raw records a stream worker holds between reading and committing them; at this many it stops reading.' },
   { key: 'stream.offsetCommitIntervalMs', default: 1000, parse: duration(10), doc: 'How often a stream worker commits the offsets of records whose outputs are all acknowledged.' },
+  { key: 'storage.url', default: './data/lake', parse: text(/^\S.*$/, 'a directory, file:///dir, or s3://bucket/prefix?endpoint=…'), doc: 'Root of the lake (the golden zone lives under `golden/`): a local directory, or `s3://bucket/prefix` with `endpoint`, `region` and `forcePathStyle` parameters; S3 credentials come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.' },
+  { key: 'sink.workDir', default: './data/sink', parse: text(/^.+$/, 'a directory path'), doc: 'Local directory where the sink writes Parquet files before it makes them visible in storage.' },
+  { key: 'sink.pathFormat', default: 'default', parse: text(/^.+$/, '"default", "hive" or a format such as "golden/{topic}/{yyyy}/{MM}/{dd}/{HH}/"'), doc: 'Directory of a record in the lake: `default` (`golden/{topic}/{yyyy}/{MM}/{dd}/{HH}/`), `hive` (`year=…/month=…`) or a format (docs/sink.md).' },
+  { key: 'sink.granularity', default: 'hour', parse: oneOf(['year', 'month', 'day', 'hour'] as const), doc: 'How much event time one lake partition holds.' },
+  { key: 'sink.timeZone', default: 'UTC', parse: text(/^[\w/+-]+$/, 'an IANA time zone name such as "UTC" or "Europe/Berlin"'), doc: 'Time zone whose calendar names the partitions.' },
+  { key: 'sink.fieldPartitions', default: [], parse: nameList, doc: 'Top-level fields whose values become `field=value/` directories before the time segments.' },
+  { key: 'sink.flushSize', default: 100_000, parse: int(1, 100_000_000), doc: 'A file is committed once it holds this many records.' },
+  { key: 'sink.rotateIntervalMs', default: 0, parse: duration(0), doc: 'A file is committed once the event times in it span this long; 0 turns the rule off.' },
+  { key: 'sink.rotateScheduleIntervalMs', default: 60_000, parse: duration(0), doc: 'A file is committed this long (wall clock) after its first record, even when no more records arrive; 0 turns the rule off.' },
+  { key: 'sink.compression', default: 'snappy', parse: oneOf(['snappy', 'zstd', 'gzip'] as const), doc: 'Parquet compression codec.' },
+  { key: 'sink.maxBufferedBytes', default: 256 * 1024 ** 2, parse: size(1024, 2 ** 40), doc: 'Record bytes a sink holds in memory across all partitions; at this many it commits the largest unit early and stops reading until storage catches up.' },
+  { key: 'sink.writerMemoryLimit', default: '512MB', parse: text(/^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/, 'a size such as "512MB"'), doc: 'Memory limit of the DuckDB instance that writes Parquet files.' },
+  { key: 'sink.writerThreads', default: 2, parse: int(1, 256), doc: 'Threads of the DuckDB instance that writes Parquet files.' },
+  { key: 'sink.sessionTimeoutMs', default: 10_000, parse: duration(1000), doc: "A sink silent for this long leaves its dataset's consumer group." },
+  { key: 'sink.offsetCommitIntervalMs', default: 1000, parse: duration(10), doc: 'How often a sink commits the Kafka offsets of records that are in visible files (a hint: storage is the truth).' },
 ];
 
 function describe(v: unknown): string {

@@ -19,6 +19,10 @@ export const SinkRecordCode = {
   BAD_EVENT_TIME: 'OXBOW_SINK_BAD_EVENT_TIME',
   /** A field partition's value is an object or an array, which cannot name a directory. */
   BAD_PARTITION_VALUE: 'OXBOW_SINK_BAD_PARTITION_VALUE',
+  /** The processed record's value is missing, not UTF-8, not JSON, or not a JSON object. */
+  NOT_JSON_OBJECT: 'OXBOW_SINK_NOT_JSON_OBJECT',
+  /** A value does not fit its Parquet column (DuckDB refused it), so its file is written without it. */
+  UNWRITABLE_RECORD: 'OXBOW_SINK_UNWRITABLE_RECORD',
 } as const;
 export type SinkRecordCode = (typeof SinkRecordCode)[keyof typeof SinkRecordCode];
 

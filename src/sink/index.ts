@@ -1,4 +1,4 @@
-// Public face of the lake sink: partitioner, data file names, Parquet schema mapping and the Parquet writer.
+// Public face of the lake sink: the sink runtime, and the partitioner, file names, Parquet schema mapping and writer it builds on.
 export { SinkError, SinkErrorCode, SinkRecordCode } from './errors.ts';
 export {
   createPartitioner,
@@ -46,3 +46,6 @@ export {
   type RecoveredFile,
   type RecoverPartitionOptions,
 } from './recovery.ts';
+export { LakeSink, sinkGroupId, listingPrefix, type CommitReason, type LakeSinkOptions, type SinkCounters, type SinkPartitioning } from './sink.ts';
+export { startSinkFromConfig, sinkSummary, type SinkStartInput } from './from-config.ts';
+export { listLake, type LakeFile, type LakePartition } from './lake-listing.ts';

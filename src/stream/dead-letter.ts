@@ -1,6 +1,6 @@
 // Headers of a dead-letter record: the original headers, then what went wrong and where the record came from.
 import type { ResolvedDataset } from './dataset.ts';
-import type { DeadLetterOutcome, SourceRecord } from './pipeline.ts';
+import type { SourceRecord } from './pipeline.ts';
 import type { StreamHeader } from './steps.ts';
 
 export const DeadLetterHeader = {
@@ -21,10 +21,11 @@ const OWN_KEYS: ReadonlySet<string> = new Set(Object.values(DeadLetterHeader));
 
 /**
  * The headers to write with a dead-letter record, whose key and value are the original ones, untouched.
+ * The stream job and the lake sink both use it; `step` names where the record failed (`sink` for the lake sink).
  * Original headers come first, in order; any of them that uses one of the oxbow.* names below (a record that was
  * dead-lettered before and replayed) is dropped, so each name appears once and describes this failure.
  */
-export function deadLetterHeaders(outcome: DeadLetterOutcome, record: SourceRecord, dataset: ResolvedDataset, now: Date | number): StreamHeader[] {
+export function deadLetterHeaders(outcome: { readonly code: string; readonly message: string; readonly step: string }, record: SourceRecord, dataset: ResolvedDataset, now: Date | number): StreamHeader[] {
   const message = outcome.message.length > MAX_ERROR_MESSAGE_CHARS ? `${outcome.message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : outcome.message;
   const added: [string, string][] = [
     [DeadLetterHeader.CODE, outcome.code],

@@ -51,7 +51,8 @@ test('oxbow up without datasets prints the broker and a hint where to declare da
   assert.equal(lines[0], 'Oxbow is up.');
   const address = kafkaAddress(lines[1]);
   assert.equal(lines[2], `  stream   no datasets declared; declare them in ${emptyConfig} with defineLake({ datasets: {...} }), see docs/stream.md`);
-  assert.equal(lines[3], `  data     ${path.join(dataDir, 'lake')}`);
+  assert.match(lines[3]!, /^ {2}lake {5}file:\/\/\/.*\/lake\/lake {4}\(golden zone: golden\/<topic>\/YYYY\/MM\/DD\/HH\/; try: oxbow lake ls <dataset> --storage .*\)$/);
+  assert.equal(lines[4], `  data     ${path.join(dataDir, 'lake')}`);
   const md = JSON.parse((await run('kcat', ['-b', address, '-L', '-J'])).stdout.toString()) as { brokers: { id: number; name: string }[] };
   assert.deepEqual(md.brokers.map((x) => `${x.id}@${x.name}`), [`1@${address}`]);
   await run('kcat', ['-b', address, '-P', '-t', 'from-kcat'], { input: 'hello\n' });
@@ -59,7 +60,7 @@ test('oxbow up without datasets prints the broker and a hint where to declare da
   up.child.kill('SIGTERM');
   assert.equal(await up.exited, 0);
   assert.match(up.stderr(), /SIGTERM: shutting down\nstopped cleanly\n$/);
-  assert.deepEqual(await readdir(path.join(dataDir, 'lake')), ['broker']);
+  assert.deepEqual((await readdir(path.join(dataDir, 'lake'))).sort(), ['broker', 'lake']);
 });
 
 test('oxbow up runs a stream worker per dataset: JSON lines from kcat come out processed with _source, a bad line on the dlq', async (t) => {
@@ -84,7 +85,7 @@ export default defineLake({
   const lines = (await up.ready()).split('\n');
   const address = kafkaAddress(lines[1]);
   assert.equal(lines[2], '  stream   orders: orders.raw → orders.processed (dead letters: orders.dlq)');
-  assert.equal(lines[3], `  data     ${dataDir}`);
+  assert.equal(lines[4], `  data     ${dataDir}`);
 
   const input = ['{"id": 1, "item": "apple"}', '{"id": 2, "item": "pear"}', 'not json at all', '{"id": 3, "item": "plum"}'];
   await run('kcat', ['-b', address, '-P', '-t', 'orders.raw', '-K', '|'], { input: input.map((l, i) => `k${i}|${l}`).join('\n') + '\n' });
@@ -120,10 +121,16 @@ export default defineLake({
 
   up.child.kill('SIGTERM');
   assert.equal(await up.exited, 0, up.stderr());
-  // The worker stops, with its counts, before the broker does.
-  assert.match(up.stderr(), /SIGTERM: shutting down\n(?:.*\n)*.* stream orders: stopped: 4 in, 3 processed, 0 filtered, 1 dead-lettered\nstopped cleanly\n$/);
+  // The worker stops, with its counts, then the sink, which commits the open file, then the broker.
+  assert.match(up.stderr(), /SIGTERM: shutting down\n(?:.*\n)*.* stream orders: stopped: 4 in, 3 processed, 0 filtered, 1 dead-lettered\n(?:.*\n)*.* sink orders: stopped: 3 read, 3 rows in 1 files committed, 0 already in the lake, 0 dead-lettered\nstopped cleanly\n$/);
   assert.doesNotMatch(up.stderr(), /failed|bug/);
-  assert.deepEqual((await readdir(dataDir)).sort(), ['broker', 'stream']);
+  assert.deepEqual((await readdir(dataDir)).sort(), ['broker', 'lake', 'sink', 'stream']);
+  // The three processed records are in the golden zone, in the hour partition of their Kafka timestamp.
+  const ls = await run(process.execPath, [OXBOW_BIN, 'lake', 'ls', 'orders', '--storage', path.join(dataDir, 'lake'), '--config', configFile, '--format', 'json']);
+  const listing = JSON.parse(ls.stdout.toString()) as { partitions: { path: string; rows: number; files: { key: string; rows: number }[] }[] };
+  assert.equal(listing.partitions.length, 1);
+  assert.match(listing.partitions[0]!.path, /^golden\/orders\.processed\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/$/);
+  assert.deepEqual(listing.partitions[0]!.files.map((f) => [f.key.slice(f.key.lastIndexOf('/') + 1), f.rows]), [['orders.processed+0+0+2.snappy.parquet', 3]]);
 });
 
 test('with kafka.brokers set, oxbow up runs no broker of its own and its workers use that cluster; stream.stateDir is kept', async (t) => {
@@ -145,8 +152,9 @@ test('with kafka.brokers set, oxbow up runs no broker of its own and its workers
   await eventually(async () => ((await readdir(path.join(stateDir, 'clicks')).catch(() => [])).length > 0 ? true : undefined), 10_000, 'a status file in stream.stateDir');
   up.child.kill('SIGINT');
   assert.equal(await up.exited, 0, up.stderr());
-  assert.match(up.stderr(), /SIGINT: shutting down\n(?:.*\n)*.* stream clicks: stopped: 1 in, 1 processed, 0 filtered, 0 dead-lettered\nstopped cleanly\n$/);
-  assert.deepEqual(await readdir(dir).then((names) => names.sort()), ['oxbow.config.ts', 'state'], 'nothing under --data-dir: no embedded broker, status files elsewhere');
+  assert.match(up.stderr(), /SIGINT: shutting down\n(?:.*\n)*.* stream clicks: stopped: 1 in, 1 processed, 0 filtered, 0 dead-lettered\n.* sink clicks: stopped: 1 read, 1 rows in 1 files committed, 0 already in the lake, 0 dead-lettered\nstopped cleanly\n$/);
+  assert.deepEqual(await readdir(dir).then((names) => names.sort()), ['lake', 'oxbow.config.ts', 'state'], 'status files in stream.stateDir');
+  assert.deepEqual((await readdir(path.join(dir, 'lake'))).sort(), ['lake', 'sink'], 'no embedded broker under --data-dir, only the golden zone and the sink work directory');
 });
 
 test('oxbow up exits 1 naming the problem when a worker cannot start, and releases the broker it started', async (t) => {

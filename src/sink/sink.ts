@@ -1,0 +1,840 @@
+// The lake sink: one member of a dataset's sink consumer group, moving the processed topic into the golden zone as
+// Parquet files, exactly once.
+//
+// A Kafka partition's records go into one open file per lake partition path. When any of those files is due (by
+// record count, event-time span, wall clock, or because the sink holds too much in memory), every open file of that
+// Kafka partition is committed together as one *unit*: all of them are named with the unit's first and last offset,
+// written locally, then made visible one by one (rename, PUT or completed multipart upload). Units of a partition are
+// committed strictly one after another, so after a crash only the newest unit can be incomplete. Recovery therefore
+// lists the partition's files, takes the unit with the highest last offset, and reads that unit's offsets again,
+// writing only the records whose lake path has no file covering them yet: the missing files of that unit, with the
+// same names and contents. Kafka offsets are committed only after a whole unit is visible; they are a hint that saves
+// re-reading, never the truth.
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
+import { assert } from '../errors.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { deadLetterHeaders } from '../stream/dead-letter.ts';
+import { processedSchema, type ResolvedDataset } from '../stream/dataset.ts';
+import { SinkError, SinkRecordCode } from './errors.ts';
+import { dataFileName, parseDataFileName, type ParquetCodec } from './file-name.ts';
+import { mapJsonSchema, type ParquetSchemaMapping } from './parquet-schema.ts';
+import { ParquetWriter } from './parquet-writer.ts';
+import { createPartitioner, type Granularity, type Partitioner } from './partitioner.ts';
+import { OpenFileTracker, openFileKey, type RotateReason, type RotationPolicy } from './rotation.ts';
+
+export type SinkPartitioning = {
+  pathFormat?: string;
+  granularity?: Granularity;
+  timeZone?: string;
+  fieldPartitions?: readonly string[];
+};
+
+export type LakeSinkOptions = {
+  brokers: string[];
+  clientId: string;
+  dataset: ResolvedDataset;
+  /** Where the golden zone lives; the sink does not close it. */
+  store: ObjectStore;
+  /** Local directory for Parquet files being written before they are made visible in the store. */
+  workDir: string;
+  log: (line: string) => void;
+  partitioning?: SinkPartitioning;
+  rotation?: RotationPolicy;
+  compression?: ParquetCodec;
+  rowGroupRows?: number;
+  /** Bytes of record values held in memory, across all partitions; at this many the largest unit is committed early and reading waits. */
+  maxBufferedBytes?: number;
+  /** DuckDB memory limit and threads of the Parquet writer. */
+  writerMemoryLimit?: string;
+  writerThreads?: number;
+  sessionTimeoutMs?: number;
+  offsetCommitIntervalMs?: number;
+  /** Longest time close() waits for units being committed before it gives up on them (they are redone at the next start). */
+  closeTimeoutMs?: number;
+  /** Temporary objects left by interrupted writes are removed at start once they are at least this old. */
+  leftoverAgeMs?: number;
+  now?: () => number;
+};
+
+/** Live counts since start. */
+export type SinkCounters = {
+  /** Records read from the processed topic (re-reads after a restart included). */
+  recordsIn: number;
+  /** Records in files made visible by this sink. */
+  rowsCommitted: number;
+  filesCommitted: number;
+  bytesCommitted: number;
+  unitsCommitted: number;
+  /** Records read again after a restart that were already in the lake, and so not written twice. */
+  alreadyInLake: number;
+  /** Records the sink could not place (bad event time, not JSON, a value that does not fit its column), by code. */
+  deadLettered: Record<string, number>;
+  /** Units committed, by the rule that made them due. */
+  commitsBy: Record<string, number>;
+  /** Wall-clock time of the last commit, epoch ms, or null. */
+  lastCommitAtMs: number | null;
+  /** Failed attempts to write or upload a unit (each retried). */
+  retries: number;
+};
+
+/** Why a unit was committed: a rotation rule of one of its files, memory pressure, recovery, or shutdown. */
+export type CommitReason = RotateReason | 'memory' | 'recovery' | 'close';
+
+const DEFAULTS = {
+  rotation: { flushSize: 100_000, rotateScheduleIntervalMs: 60_000 } as RotationPolicy,
+  compression: 'snappy' as ParquetCodec,
+  maxBufferedBytes: 256 * 1024 ** 2,
+  writerMemoryLimit: '512MB',
+  writerThreads: 2,
+  sessionTimeoutMs: 10_000,
+  offsetCommitIntervalMs: 1000,
+  closeTimeoutMs: 30_000,
+  leftoverAgeMs: 15 * 60_000,
+};
+
+type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowGroupRows'>> & Pick<LakeSinkOptions, 'partitioning' | 'rowGroupRows'>;
+
+const FETCH_MAX_BYTES = 8 * 1024 ** 2;
+const FETCH_PARTITION_MAX_BYTES = 2 * 1024 ** 2;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 10_000;
+
+type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** A record the sink could not place; it goes to the dataset's dead-letter topic before the unit becomes visible. */
+type Reject = { message: BufferMessage; code: string; reason: string };
+
+type OpenFile = { path: string; trackerKey: string; lines: string[]; offsets: bigint[]; bytes: number };
+
+type Unit = {
+  partition: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  files: OpenFile[];
+  rejects: Reject[];
+  bytes: number;
+  reason: CommitReason;
+};
+
+/** Offsets of the newest unit found in storage at recovery, and which lake paths already hold which of them. */
+type CatchUp = { lastOffset: bigint; covered: Map<string, { first: bigint; last: bigint }[]> };
+
+type Lane = {
+  partition: number;
+  recovered: boolean;
+  /** Records read before recovery finished; placed once it has. */
+  waiting: BufferMessage[];
+  /** A record below this offset is already in the lake or in this lane, and is skipped. */
+  nextOffset: bigint;
+  unitFirst: bigint | null;
+  lastSeen: bigint;
+  open: Map<string, OpenFile>;
+  rejects: Reject[];
+  openBytes: number;
+  catchUp: CatchUp | null;
+  /** Units sealed and waiting to be made visible, oldest first. */
+  sealed: Unit[];
+  /** Commits the sealed units one at a time, while there are any. */
+  committing: Promise<void> | null;
+  /** Every record below this offset is in a visible file (or dead-lettered); -1n before the first unit. */
+  doneOffset: bigint;
+  kafkaCommitted: bigint;
+  revoked: boolean;
+};
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const inner = (err as Error & { errors?: unknown[] }).errors;
+  const parts = Array.isArray(inner) && inner.length > 0 ? inner.slice(0, 3).map((e) => (e instanceof Error ? e.message : String(e))) : [];
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return [err.message, ...parts, ...(cause !== undefined && !err.message.includes(cause) ? [cause] : [])].join(': ');
+}
+
+/** The consumer group of every sink of a dataset; its committed offsets only save re-reading (storage is the truth). */
+export function sinkGroupId(dataset: string): string {
+  return `oxbow.sink.${dataset}`;
+}
+
+/** The part of the object keys before the first token that varies: where a topic's files can be listed. */
+export function listingPrefix(pathFormat: string, topic: string): string {
+  const expanded = pathFormat.replaceAll('{topic}', topic);
+  const open = expanded.indexOf('{');
+  const fixed = open === -1 ? expanded : expanded.slice(0, open);
+  return fixed.slice(0, fixed.lastIndexOf('/') + 1);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class LakeSink {
+  readonly dataset: ResolvedDataset;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly counters: SinkCounters = {
+    recordsIn: 0,
+    rowsCommitted: 0,
+    filesCommitted: 0,
+    bytesCommitted: 0,
+    unitsCommitted: 0,
+    alreadyInLake: 0,
+    deadLettered: {},
+    commitsBy: {},
+    lastCommitAtMs: null,
+    retries: 0,
+  };
+
+  #o: ResolvedSinkOptions;
+  #partitioner: Partitioner;
+  #needsValue: boolean;
+  #mapping: ParquetSchemaMapping;
+  #tracker: OpenFileTracker;
+  #writer: ParquetWriter;
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  #workDir: string;
+  #prefix: string;
+  #lanes = new Map<number, Lane>();
+  #buffered = 0;
+  #capacityWaiters: (() => void)[] = [];
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #closing = false;
+  #abandoned = false;
+  #abandon = new AbortController();
+  #pullLoop: Promise<void> = Promise.resolve();
+  #timers: NodeJS.Timeout[] = [];
+  #offsetCommit: Promise<void> | null = null;
+  #listing: Promise<Map<number, { dir: string; first: bigint; last: bigint }[]>> | null = null;
+  #closed: Promise<void> | null = null;
+  #lastAssignment = '';
+  #fileSeq = 0;
+
+  private constructor(o: ResolvedSinkOptions, parts: {
+    partitioner: Partitioner;
+    mapping: ParquetSchemaMapping;
+    writer: ParquetWriter;
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+    producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+    workDir: string;
+  }) {
+    this.#o = o;
+    this.dataset = o.dataset;
+    this.topic = o.dataset.topics.processed;
+    this.groupId = sinkGroupId(o.dataset.name);
+    this.#partitioner = parts.partitioner;
+    this.#mapping = parts.mapping;
+    this.#writer = parts.writer;
+    this.#consumer = parts.consumer;
+    this.#producer = parts.producer;
+    this.#workDir = parts.workDir;
+    this.#tracker = new OpenFileTracker(o.rotation, { now: o.now });
+    this.#needsValue = o.dataset.eventTimeField !== null || (o.partitioning?.fieldPartitions?.length ?? 0) > 0;
+    this.#prefix = listingPrefix(parts.partitioner.pathFormat, this.topic);
+  }
+
+  /**
+   * Checks the settings (a bad one throws SinkError naming it), removes what interrupted writes left, joins the group
+   * `oxbow.sink.<dataset>` and starts moving records. Kafka and storage errors after that are logged and retried.
+   */
+  static async start(input: LakeSinkOptions): Promise<LakeSink> {
+    const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    const o = { ...DEFAULTS, now: Date.now, ...defined } as ResolvedSinkOptions;
+    assert(o.brokers.length > 0, 'a lake sink needs at least one bootstrap server');
+    assert(Number.isSafeInteger(o.maxBufferedBytes) && o.maxBufferedBytes >= 1024, 'maxBufferedBytes must be at least 1024');
+    const dataset = o.dataset;
+    const partitioner = createPartitioner({ topic: dataset.topics.processed, eventTimeField: dataset.eventTimeField, ...input.partitioning });
+    const mapping = mapJsonSchema(processedSchema(dataset), { eventTimeField: dataset.eventTimeField });
+    new OpenFileTracker(o.rotation); // validates the rotation policy before anything starts
+    const workDir = await ownWorkDir(o.workDir, dataset.name);
+    const removed = await o.store.cleanupTemporary(listingPrefix(partitioner.pathFormat, dataset.topics.processed), { olderThanMs: o.leftoverAgeMs });
+    if (removed > 0) o.log(`removed ${removed} leftover(s) of interrupted writes`);
+    const writer = await ParquetWriter.create({ threads: o.writerThreads, memoryLimit: o.writerMemoryLimit });
+    const clientId = `${o.clientId}-sink-${dataset.name}`;
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      clientId,
+      groupId: sinkGroupId(dataset.name),
+      bootstrapBrokers: o.brokers,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: Math.max(100, Math.floor(o.sessionTimeoutMs / 3)),
+      rebalanceTimeout: Math.max(o.sessionTimeoutMs, 10_000),
+      autocommit: false,
+      maxWaitTime: 500,
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_PARTITION_MAX_BYTES,
+      retries: 5,
+      retryDelay: 500,
+    });
+    const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId, bootstrapBrokers: o.brokers, acks: ProduceAcks.ALL, autocreateTopics: false, retries: 3, retryDelay: 250 });
+    const sink = new LakeSink(o, { partitioner, mapping, writer, consumer, producer, workDir });
+    sink.#begin();
+    return sink;
+  }
+
+  /** Kafka partitions of the processed topic this sink has in the current group generation. */
+  get assignedPartitions(): number[] {
+    const a = this.#consumer.assignments?.find((x) => x.topic === this.topic);
+    return a ? [...a.partitions].sort((x, y) => x - y) : [];
+  }
+
+  /** Bytes of record values held in memory now. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Records read and not yet in a visible file, per Kafka partition. */
+  pending(): { partition: number; records: number; doneOffset: number | null }[] {
+    return [...this.#lanes.values()].map((l) => ({
+      partition: l.partition,
+      records: l.waiting.length + [...l.open.values()].reduce((n, f) => n + f.lines.length, 0) + l.rejects.length,
+      doneOffset: l.doneOffset < 0n ? null : Number(l.doneOffset),
+    }));
+  }
+
+  #begin(): void {
+    this.#pullLoop = this.#pull();
+    this.#timers.push(setInterval(() => void this.#commitOffsets(), this.#o.offsetCommitIntervalMs));
+    const schedule = this.#o.rotation.rotateScheduleIntervalMs;
+    if (schedule !== undefined) {
+      const tick = Math.min(1000, Math.max(20, Math.floor(schedule / 10)));
+      this.#timers.push(setInterval(() => this.#rotateByClock(), tick));
+    }
+  }
+
+  async #pull(): Promise<void> {
+    let attempt = 0;
+    while (!this.#closing) {
+      try {
+        const stream = await this.#consumer.consume({ topics: [this.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500 });
+        this.#stream = stream;
+        if (this.#closing) {
+          await stream.close();
+          break;
+        }
+        this.#consumer.on('consumer:group:join', this.#onJoin);
+        this.#onJoin();
+        for await (const message of stream) {
+          attempt = 0;
+          this.#accept(message as BufferMessage);
+          while (!this.#closing && this.#buffered >= this.#o.maxBufferedBytes) {
+            this.#relieveMemory();
+            await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
+          }
+          if (this.#closing) break;
+        }
+        if (!this.#closing) throw new Error('the consumer stream ended');
+      } catch (err) {
+        if (this.#closing) break;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt++);
+        this.#o.log(`consuming ${this.topic} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+        await this.#sleep(delayMs);
+      } finally {
+        this.#consumer.off('consumer:group:join', this.#onJoin);
+        const stream = this.#stream;
+        this.#stream = undefined;
+        if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
+      }
+    }
+  }
+
+  #onJoin = (): void => {
+    const assigned = this.assignedPartitions;
+    const text = assigned.join(',');
+    if (text === this.#lastAssignment) return;
+    this.#lastAssignment = text;
+    this.#listing = null; // partitions that come back are recovered from storage again
+    this.#o.log(`assigned partitions of ${this.topic}: ${text === '' ? '(none)' : text}`);
+    const set = new Set(assigned);
+    for (const lane of this.#lanes.values()) {
+      if (!set.has(lane.partition)) this.#revoke(lane);
+    }
+  };
+
+  /** A partition that went to another sink: what this one holds of it is dropped; the new owner recovers from storage. */
+  #revoke(lane: Lane): void {
+    lane.revoked = true;
+    this.#lanes.delete(lane.partition);
+    for (const f of lane.open.values()) this.#tracker.close(f.trackerKey);
+    this.#release(lane.openBytes + lane.waiting.reduce((n, m) => n + messageBytes(m), 0));
+    lane.open.clear();
+    lane.waiting = [];
+    lane.rejects = [];
+    lane.openBytes = 0;
+  }
+
+  #accept(m: BufferMessage): void {
+    this.counters.recordsIn++;
+    let lane = this.#lanes.get(m.partition);
+    if (lane === undefined) {
+      lane = {
+        partition: m.partition,
+        recovered: false,
+        waiting: [],
+        nextOffset: -1n,
+        unitFirst: null,
+        lastSeen: -1n,
+        open: new Map(),
+        rejects: [],
+        openBytes: 0,
+        catchUp: null,
+        sealed: [],
+        committing: null,
+        doneOffset: -1n,
+        kafkaCommitted: -1n,
+        revoked: false,
+      };
+      this.#lanes.set(m.partition, lane);
+      void this.#recover(lane);
+    }
+    if (!lane.recovered) {
+      lane.waiting.push(m);
+      this.#buffered += messageBytes(m);
+      return;
+    }
+    this.#place(lane, m);
+  }
+
+  /** Lists the topic's committed files once per group generation, grouped by Kafka partition. */
+  #files(): Promise<Map<number, { dir: string; first: bigint; last: bigint }[]>> {
+    this.#listing ??= (async () => {
+      const byPartition = new Map<number, { dir: string; first: bigint; last: bigint }[]>();
+      for await (const object of this.#o.store.list(this.#prefix)) {
+        const parsed = parseDataFileName(object.key);
+        if (parsed === null || parsed.topic !== this.topic) continue;
+        const dir = object.key.slice(0, object.key.lastIndexOf('/') + 1);
+        let list = byPartition.get(parsed.kafkaPartition);
+        if (list === undefined) byPartition.set(parsed.kafkaPartition, (list = []));
+        list.push({ dir, first: BigInt(parsed.firstOffset), last: BigInt(parsed.lastOffset) });
+      }
+      return byPartition;
+    })();
+    const listing = this.#listing;
+    listing.catch(() => {
+      if (this.#listing === listing) this.#listing = null;
+    });
+    return listing;
+  }
+
+  /** Works out from storage where the partition stands, retrying storage errors, then places the records that waited. */
+  async #recover(lane: Lane): Promise<void> {
+    for (let attempt = 0; !this.#closing && !lane.revoked; attempt++) {
+      try {
+        const files = (await this.#files()).get(lane.partition) ?? [];
+        if (files.length > 0) {
+          let maxLast = files[0]!.last;
+          for (const f of files) if (f.last > maxLast) maxLast = f.last;
+          let resumeFirst = maxLast;
+          for (const f of files) if (f.last === maxLast && f.first < resumeFirst) resumeFirst = f.first;
+          const covered = new Map<string, { first: bigint; last: bigint }[]>();
+          for (const f of files) {
+            if (f.last < resumeFirst) continue;
+            let ranges = covered.get(f.dir);
+            if (ranges === undefined) covered.set(f.dir, (ranges = []));
+            ranges.push({ first: f.first, last: f.last });
+          }
+          lane.nextOffset = resumeFirst;
+          lane.doneOffset = resumeFirst;
+          lane.catchUp = { lastOffset: maxLast, covered };
+          this.#o.log(`partition ${lane.partition}: the lake holds offsets up to ${maxLast}; checking ${resumeFirst}–${maxLast} against it before writing`);
+        }
+        break;
+      } catch (err) {
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+        this.#o.log(`listing ${this.#prefix} in ${this.#o.store.url} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+        this.counters.retries++;
+        await this.#sleep(delayMs);
+      }
+    }
+    if (this.#closing || lane.revoked) return;
+    lane.recovered = true;
+    const waiting = lane.waiting;
+    lane.waiting = [];
+    for (const m of waiting) {
+      this.#release(messageBytes(m));
+      this.#place(lane, m);
+    }
+    this.#wake();
+  }
+
+  #place(lane: Lane, m: BufferMessage): void {
+    if (m.offset < lane.nextOffset) return;
+    const catchUp = lane.catchUp;
+    if (catchUp !== null && m.offset > catchUp.lastOffset) this.#finishCatchUp(lane);
+    lane.nextOffset = m.offset + 1n;
+    lane.lastSeen = m.offset;
+    lane.unitFirst ??= m.offset;
+    const bytes = messageBytes(m);
+    const placed = this.#route(m);
+    if (!placed.ok) {
+      lane.rejects.push({ message: m, code: placed.code, reason: placed.message });
+      lane.openBytes += bytes;
+      this.#buffered += bytes;
+    } else if (catchUp !== null && m.offset <= catchUp.lastOffset && isCovered(catchUp.covered.get(placed.path), m.offset)) {
+      this.counters.alreadyInLake++;
+    } else {
+      const trackerKey = openFileKey(lane.partition, placed.path);
+      let file = lane.open.get(placed.path);
+      if (file === undefined) lane.open.set(placed.path, (file = { path: placed.path, trackerKey, lines: [], offsets: [], bytes: 0 }));
+      file.lines.push(placed.line);
+      file.offsets.push(m.offset);
+      file.bytes += bytes;
+      lane.openBytes += bytes;
+      this.#buffered += bytes;
+      const due = this.#tracker.add(trackerKey, placed.eventTimeMs);
+      if (due !== null) this.#cut(lane, due);
+    }
+    if (catchUp !== null && lane.catchUp === catchUp && m.offset === catchUp.lastOffset) this.#finishCatchUp(lane);
+  }
+
+  /** The newest unit found at recovery is complete once its last offset is read: commit what it was missing. */
+  #finishCatchUp(lane: Lane): void {
+    const catchUp = lane.catchUp;
+    assert(catchUp !== null, 'finishing a catch-up that is not running');
+    lane.catchUp = null;
+    if (lane.unitFirst === null) return;
+    lane.lastSeen = catchUp.lastOffset > lane.lastSeen ? catchUp.lastOffset : lane.lastSeen;
+    const missing = lane.open.size;
+    if (missing > 0) this.#o.log(`partition ${lane.partition}: writing ${missing} file(s) of offsets ${lane.unitFirst}–${lane.lastSeen} that an interrupted commit left out`);
+    this.#cut(lane, 'recovery');
+  }
+
+  #route(m: BufferMessage): { ok: true; path: string; eventTimeMs: number; line: string } | { ok: false; code: string; message: string } {
+    if (m.value === undefined || m.value === null || m.value.length === 0) {
+      return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed record has no value (a tombstone)' };
+    }
+    let line: string;
+    try {
+      line = utf8.decode(m.value);
+    } catch {
+      return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is not valid UTF-8' };
+    }
+    let value: Record<string, unknown> = {};
+    if (this.#needsValue || line.charCodeAt(0) !== 0x7b) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: `the processed value is not JSON: ${(err as Error).message}` };
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is JSON but not an object' };
+      }
+      value = parsed as Record<string, unknown>;
+    }
+    const where = this.#partitioner.partitionPath({ value, kafkaTimestampMs: Number(m.timestamp) });
+    if (!where.ok) return where;
+    return { ok: true, path: where.path, eventTimeMs: where.eventTimeMs, line };
+  }
+
+  /**
+   * Seals the lane's open files as one unit (the records that come next go to new files) and commits it after the
+   * lane's earlier units: units of a partition become visible strictly in offset order.
+   */
+  #cut(lane: Lane, reason: CommitReason): void {
+    if (lane.unitFirst === null) return;
+    const unit: Unit = {
+      partition: lane.partition,
+      firstOffset: lane.unitFirst,
+      lastOffset: lane.lastSeen,
+      files: [...lane.open.values()],
+      rejects: lane.rejects,
+      bytes: lane.openBytes,
+      reason,
+    };
+    for (const f of unit.files) this.#tracker.close(f.trackerKey);
+    lane.open = new Map();
+    lane.rejects = [];
+    lane.openBytes = 0;
+    lane.unitFirst = null;
+    lane.sealed.push(unit);
+    if (lane.committing === null) lane.committing = this.#commitSealed(lane);
+  }
+
+  async #commitSealed(lane: Lane): Promise<void> {
+    try {
+      for (let unit = lane.sealed.shift(); unit !== undefined; unit = lane.sealed.shift()) {
+        try {
+          await this.#commitUnit(lane, unit);
+        } finally {
+          this.#release(unit.bytes);
+        }
+      }
+    } finally {
+      lane.committing = null;
+      this.#settled();
+    }
+  }
+
+  /** Writes and uploads a unit, retrying failures with backoff until it is visible, the partition is revoked, or close() gives up. */
+  async #commitUnit(lane: Lane, unit: Unit): Promise<void> {
+    const done = new Set<OpenFile>();
+    let rejectsSent = false;
+    for (let attempt = 0; ; attempt++) {
+      if (lane.revoked || this.#abandoned) return;
+      try {
+        // Records the writer refuses go to the dead-letter topic too: a file is written without them.
+        const staged: { file: OpenFile; local: string; key: string; rows: number; bytes: number }[] = [];
+        try {
+          for (const file of unit.files) {
+            if (done.has(file)) continue;
+            const key = `${file.path}${dataFileName(this.topic, unit.partition, Number(unit.firstOffset), Number(unit.lastOffset), this.#o.compression)}`;
+            const local = path.join(this.#workDir, `${unit.partition}-${this.#fileSeq++}.parquet`);
+            const written = await this.#writeFile(file, local, unit);
+            if (written === null) {
+              done.add(file);
+              continue;
+            }
+            staged.push({ file, local, key, rows: written.rows, bytes: written.bytes });
+          }
+          if (!rejectsSent && unit.rejects.length > 0) {
+            await this.#deadLetter(unit.rejects);
+            rejectsSent = true;
+          }
+          for (const s of staged) {
+            if (lane.revoked || this.#abandoned) return;
+            await this.#o.store.put(s.key, { path: s.local });
+            done.add(s.file);
+            this.counters.filesCommitted++;
+            this.counters.rowsCommitted += s.rows;
+            this.counters.bytesCommitted += s.bytes;
+          }
+        } finally {
+          await Promise.all(staged.map((s) => rm(s.local, { force: true })));
+        }
+        if (attempt > 0) this.#o.log(`partition ${unit.partition}: offsets ${unit.firstOffset}–${unit.lastOffset} committed after ${attempt} retr${attempt === 1 ? 'y' : 'ies'}`);
+        this.counters.unitsCommitted++;
+        this.counters.commitsBy[unit.reason] = (this.counters.commitsBy[unit.reason] ?? 0) + 1;
+        this.counters.lastCommitAtMs = this.#o.now();
+        if (unit.lastOffset + 1n > lane.doneOffset) lane.doneOffset = unit.lastOffset + 1n;
+        return;
+      } catch (err) {
+        if (lane.revoked || this.#abandoned) return;
+        this.counters.retries++;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+        this.#o.log(`partition ${unit.partition}: committing offsets ${unit.firstOffset}–${unit.lastOffset} failed: ${describeError(err)}; retrying in ${delayMs} ms (reading pauses while the buffer is full)`);
+        await this.#sleep(delayMs);
+      }
+    }
+  }
+
+  /**
+   * Writes one file; a value that does not fit its column (a non-retryable write error) is found by writing each record
+   * alone, moved to the unit's dead letters, and the file is written without it. Null when no record is left.
+   */
+  async #writeFile(file: OpenFile, local: string, unit: Unit): Promise<{ rows: number; bytes: number } | null> {
+    const options = { compression: this.#o.compression, ...(this.#o.rowGroupRows === undefined ? {} : { rowGroupRows: this.#o.rowGroupRows }) };
+    try {
+      return await this.#writer.write(file.lines, this.#mapping, local, options);
+    } catch (err) {
+      if (!(err instanceof SinkError) || err.retryable) throw err;
+      const keep: number[] = [];
+      for (let i = 0; i < file.lines.length; i++) {
+        try {
+          await this.#writer.write([file.lines[i]!], this.#mapping, local, options);
+          keep.push(i);
+        } catch (one) {
+          if (!(one instanceof SinkError) || one.retryable) throw one;
+          const offset = file.offsets[i]!;
+          const value = Buffer.from(file.lines[i]!, 'utf8');
+          unit.rejects.push({
+            message: { topic: this.topic, partition: unit.partition, offset, value, key: null, timestamp: 0n, headerEntries: [] } as unknown as BufferMessage,
+            code: SinkRecordCode.UNWRITABLE_RECORD,
+            reason: one.message.replace(/^writing \S+ failed: /, ''),
+          });
+        }
+      }
+      this.#o.log(`partition ${unit.partition}: ${file.lines.length - keep.length} record(s) of ${file.path} do not fit their columns; they go to ${this.dataset.topics.dlq}`);
+      file.lines = keep.map((i) => file.lines[i]!);
+      file.offsets = keep.map((i) => file.offsets[i]!);
+      if (file.lines.length === 0) return null;
+      return this.#writer.write(file.lines, this.#mapping, local, options);
+    }
+  }
+
+  async #deadLetter(rejects: Reject[]): Promise<void> {
+    const messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = rejects.map((r) => {
+      const m = r.message;
+      const headers = deadLetterHeaders(
+        { code: r.code, message: r.reason, step: 'sink' },
+        {
+          key: m.key ?? null,
+          value: m.value ?? null,
+          headers: (m.headerEntries ?? []).map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          timestamp: m.timestamp,
+        },
+        this.dataset,
+        this.#o.now(),
+      );
+      const map = new Map<Buffer, Buffer>();
+      for (const h of headers) map.set(Buffer.from(h.key, 'utf8'), h.value as Buffer);
+      const out: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = { topic: this.dataset.topics.dlq, headers: map };
+      if (m.key) out.key = m.key;
+      if (m.value) out.value = m.value;
+      return out;
+    });
+    await this.#producer.send({ messages });
+    for (const r of rejects) this.counters.deadLettered[r.code] = (this.counters.deadLettered[r.code] ?? 0) + 1;
+    this.#o.log(`${rejects.length} record(s) of ${this.topic} could not be placed in the lake and went to ${this.dataset.topics.dlq} (${[...new Set(rejects.map((r) => r.code))].join(', ')})`);
+  }
+
+  #rotateByClock(): void {
+    if (this.#closing) return;
+    for (const key of this.#tracker.dueByClock()) {
+      const lane = this.#lanes.get(Number(key.slice(0, key.indexOf('|'))));
+      if (lane !== undefined) this.#cut(lane, 'rotateSchedule');
+    }
+  }
+
+  /** Over the memory limit: commit the lane holding the most, so reading can go on. */
+  #relieveMemory(): void {
+    let largest: Lane | undefined;
+    for (const lane of this.#lanes.values()) {
+      if (lane.unitFirst !== null && (largest === undefined || lane.openBytes > largest.openBytes)) largest = lane;
+    }
+    if (largest !== undefined) this.#cut(largest, 'memory');
+  }
+
+  #release(bytes: number): void {
+    this.#buffered -= bytes;
+    assert(this.#buffered >= 0, 'buffered bytes never go below zero');
+    if (this.#buffered < this.#o.maxBufferedBytes || this.#closing) this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = this.#capacityWaiters;
+    this.#capacityWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #settledWaiters: (() => void)[] = [];
+
+  #settled(): void {
+    if ([...this.#lanes.values()].some((l) => l.committing !== null)) return;
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Commits, per assigned partition, the offset below which everything is in visible files. */
+  #commitOffsets(): Promise<void> {
+    if (this.#offsetCommit) return this.#offsetCommit;
+    const run = async () => {
+      const assigned = new Set(this.assignedPartitions);
+      const due = [...this.#lanes.values()].filter((l) => assigned.has(l.partition) && l.doneOffset > l.kafkaCommitted);
+      if (due.length === 0) return;
+      const offsets = due.map((lane) => ({ lane, offset: lane.doneOffset }));
+      try {
+        await this.#consumer.commit({ offsets: offsets.map((o) => ({ topic: this.topic, partition: o.lane.partition, offset: o.offset, leaderEpoch: -1 })) });
+        for (const o of offsets) if (o.offset > o.lane.kafkaCommitted) o.lane.kafkaCommitted = o.offset;
+      } catch (err) {
+        this.#o.log(`committing offsets of ${this.groupId} failed: ${describeError(err)}; retrying at the next commit`);
+      }
+    };
+    this.#offsetCommit = run().finally(() => {
+      this.#offsetCommit = null;
+    });
+    return this.#offsetCommit;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.#abandon.signal;
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * Stops reading, commits every open file (waiting at most closeTimeoutMs for storage), commits the Kafka offsets,
+   * leaves the group and closes the clients and the writer. What could not be committed in time is redone at the next start.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#wake();
+    const stream = this.#stream;
+    if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
+    await this.#pullLoop;
+    // Open files are committed with the offsets actually read (in the middle of a catch-up too, which is then
+    // finished at the next start).
+    for (const lane of this.#lanes.values()) if (lane.recovered) this.#cut(lane, 'close');
+    const settled = new Promise<void>((resolve) => {
+      this.#settledWaiters.push(resolve);
+      this.#settled();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#o.closeTimeoutMs);
+    });
+    const result = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.#o.log(`files still not committed after ${this.#o.closeTimeoutMs} ms; their records stay uncommitted and are written at the next start`);
+      this.#abandoned = true;
+      this.#abandon.abort();
+      await settled;
+    }
+    this.#abandon.abort();
+    await this.#offsetCommit;
+    await this.#commitOffsets();
+    try {
+      await this.#consumer.close(true);
+    } catch (err) {
+      this.#o.log(`leaving group ${this.groupId} failed: ${describeError(err)}`);
+    }
+    await this.#producer.close().catch((err: unknown) => this.#o.log(`closing the producer failed: ${describeError(err)}`));
+    this.#writer.closeSync();
+    await rm(this.#workDir, { recursive: true, force: true });
+  }
+}
+
+function messageBytes(m: BufferMessage): number {
+  return (m.value?.length ?? 0) + 64;
+}
+
+function isCovered(ranges: { first: bigint; last: bigint }[] | undefined, offset: bigint): boolean {
+  if (ranges === undefined) return false;
+  for (const r of ranges) if (offset >= r.first && offset <= r.last) return true;
+  return false;
+}
+
+/**
+ * A private directory for this process's staged files, `<workDir>/<dataset>-<pid>`; those of processes that are gone
+ * (a crash) are removed.
+ */
+async function ownWorkDir(workDir: string, dataset: string): Promise<string> {
+  await mkdir(workDir, { recursive: true });
+  const prefix = `${dataset}-`;
+  for (const name of await readdir(workDir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(path.join(workDir, name), { recursive: true, force: true });
+  }
+  const own = path.join(workDir, `${prefix}${process.pid}`);
+  await rm(own, { recursive: true, force: true });
+  await mkdir(own, { recursive: true });
+  return own;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
