@@ -49,3 +49,5 @@ export {
 export { LakeSink, sinkGroupId, listingPrefix, type CommitReason, type LakeSinkOptions, type SinkCounters, type SinkPartitioning } from './sink.ts';
 export { startSinkFromConfig, sinkSummary, type SinkStartInput } from './from-config.ts';
 export { listLake, type LakeFile, type LakePartition } from './lake-listing.ts';
+export { listDataFiles, visibleFiles, currentRowsSql, type LakeDataFile } from './lake-view.ts';
+export { compactTable, type CompactOptions, type CompactResult } from './compact.ts';

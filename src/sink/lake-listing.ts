@@ -4,23 +4,28 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalObjectStore, type ObjectStore } from '../storage/index.ts';
-import { parseDataFileName, type DataFileName } from './file-name.ts';
+import type { DataFileName } from './file-name.ts';
+import { listDataFiles, visibleFiles } from './lake-view.ts';
 import { quoteString } from './parquet-schema.ts';
 
 export type LakeFile = DataFileName & { key: string; size: number; rows: number };
 export type LakePartition = { path: string; files: LakeFile[]; rows: number; bytes: number };
 
 /**
- * Lists the data files of `topic` under `prefix` (e.g. `golden/orders.processed/`), grouped by directory in key order.
- * Row counts come from each file's Parquet footer (S3 objects are downloaded to a temporary directory to read it).
+ * Lists the data files a reader reads (files a compaction has replaced are left out) of `topic` under `prefix`
+ * (e.g. `golden/orders.processed/`), grouped by directory in key order. Row counts come from each file's Parquet
+ * footer (S3 objects are downloaded to a temporary directory to read it).
  */
 export async function listLake(store: ObjectStore, topic: string, prefix: string): Promise<LakePartition[]> {
-  const files: Omit<LakeFile, 'rows'>[] = [];
-  for await (const object of store.list(prefix)) {
-    const parsed = parseDataFileName(object.key);
-    if (parsed === null || parsed.topic !== topic) continue;
-    files.push({ ...parsed, key: object.key, size: object.size });
-  }
+  const files: Omit<LakeFile, 'rows'>[] = visibleFiles(await listDataFiles(store, topic, prefix)).visible.map((f) => ({
+    topic: f.topic,
+    kafkaPartition: f.kafkaPartition,
+    firstOffset: f.firstOffset,
+    lastOffset: f.lastOffset,
+    codec: f.codec,
+    key: f.key,
+    size: f.size,
+  }));
   const rows = await rowCounts(store, files.map((f) => f.key));
   const partitions = new Map<string, LakePartition>();
   for (const f of files) {

@@ -119,7 +119,12 @@ type Unit = {
 };
 
 /** Offsets of the newest unit found in storage at recovery, and which lake paths already hold which of them. */
-type CatchUp = { lastOffset: bigint; covered: Map<string, { first: bigint; last: bigint }[]> };
+/**
+ * The newest unit found in storage at recovery, read again: its offsets, and which lake paths already hold which of
+ * them. It is committed as one unit under its own name once its last offset is read, and never cut earlier, so a lake
+ * path never gets two files whose offset ranges overlap.
+ */
+type CatchUp = { firstOffset: bigint; lastOffset: bigint; covered: Map<string, { first: bigint; last: bigint }[]> };
 
 type Lane = {
   partition: number;
@@ -315,8 +320,7 @@ export class LakeSink {
         for await (const message of stream) {
           attempt = 0;
           this.#accept(message as BufferMessage);
-          while (!this.#closing && this.#buffered >= this.#o.maxBufferedBytes) {
-            this.#relieveMemory();
+          while (!this.#closing && this.#buffered >= this.#o.maxBufferedBytes && this.#relieveMemory()) {
             await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
           }
           if (this.#closing) break;
@@ -353,12 +357,18 @@ export class LakeSink {
   #revoke(lane: Lane): void {
     lane.revoked = true;
     this.#lanes.delete(lane.partition);
+    this.#dropOpen(lane);
+  }
+
+  /** Forgets the lane's records that are not sealed in a unit; they are read again later. */
+  #dropOpen(lane: Lane): void {
     for (const f of lane.open.values()) this.#tracker.close(f.trackerKey);
     this.#release(lane.openBytes + lane.waiting.reduce((n, m) => n + messageBytes(m), 0));
-    lane.open.clear();
+    lane.open = new Map();
     lane.waiting = [];
     lane.rejects = [];
     lane.openBytes = 0;
+    lane.unitFirst = null;
   }
 
   #accept(m: BufferMessage): void {
@@ -432,8 +442,7 @@ export class LakeSink {
             ranges.push({ first: f.first, last: f.last });
           }
           lane.nextOffset = resumeFirst;
-          lane.doneOffset = resumeFirst;
-          lane.catchUp = { lastOffset: maxLast, covered };
+          lane.catchUp = { firstOffset: resumeFirst, lastOffset: maxLast, covered };
           this.#o.log(`partition ${lane.partition}: the lake holds offsets up to ${maxLast}; checking ${resumeFirst}–${maxLast} against it before writing`);
         }
         break;
@@ -480,20 +489,21 @@ export class LakeSink {
       lane.openBytes += bytes;
       this.#buffered += bytes;
       const due = this.#tracker.add(trackerKey, placed.eventTimeMs);
-      if (due !== null) this.#cut(lane, due);
+      if (due !== null && lane.catchUp === null) this.#cut(lane, due);
     }
     if (catchUp !== null && lane.catchUp === catchUp && m.offset === catchUp.lastOffset) this.#finishCatchUp(lane);
   }
 
-  /** The newest unit found at recovery is complete once its last offset is read: commit what it was missing. */
+  /** The newest unit found at recovery is complete once its last offset is read: commit what it was missing, under its name. */
   #finishCatchUp(lane: Lane): void {
     const catchUp = lane.catchUp;
     assert(catchUp !== null, 'finishing a catch-up that is not running');
     lane.catchUp = null;
     if (lane.unitFirst === null) return;
-    lane.lastSeen = catchUp.lastOffset > lane.lastSeen ? catchUp.lastOffset : lane.lastSeen;
+    lane.unitFirst = catchUp.firstOffset;
+    lane.lastSeen = catchUp.lastOffset;
     const missing = lane.open.size;
-    if (missing > 0) this.#o.log(`partition ${lane.partition}: writing ${missing} file(s) of offsets ${lane.unitFirst}–${lane.lastSeen} that an interrupted commit left out`);
+    if (missing > 0) this.#o.log(`partition ${lane.partition}: writing ${missing} file(s) of offsets ${catchUp.firstOffset}–${catchUp.lastOffset} that an interrupted commit left out`);
     this.#cut(lane, 'recovery');
   }
 
@@ -683,17 +693,21 @@ export class LakeSink {
     if (this.#closing) return;
     for (const key of this.#tracker.dueByClock()) {
       const lane = this.#lanes.get(Number(key.slice(0, key.indexOf('|'))));
-      if (lane !== undefined) this.#cut(lane, 'rotateSchedule');
+      if (lane !== undefined && lane.catchUp === null) this.#cut(lane, 'rotateSchedule');
     }
   }
 
-  /** Over the memory limit: commit the lane holding the most, so reading can go on. */
-  #relieveMemory(): void {
+  /**
+   * Over the memory limit: commit the lane holding the most, so reading can go on. False when nothing can be committed
+   * (only catch-ups hold memory; they end once read to their last offset, so reading goes on past the limit).
+   */
+  #relieveMemory(): boolean {
     let largest: Lane | undefined;
     for (const lane of this.#lanes.values()) {
-      if (lane.unitFirst !== null && (largest === undefined || lane.openBytes > largest.openBytes)) largest = lane;
+      if (lane.unitFirst !== null && lane.catchUp === null && (largest === undefined || lane.openBytes > largest.openBytes)) largest = lane;
     }
     if (largest !== undefined) this.#cut(largest, 'memory');
+    return largest !== undefined || [...this.#lanes.values()].some((l) => l.committing !== null);
   }
 
   #release(bytes: number): void {
@@ -768,9 +782,12 @@ export class LakeSink {
     const stream = this.#stream;
     if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
     await this.#pullLoop;
-    // Open files are committed with the offsets actually read (in the middle of a catch-up too, which is then
-    // finished at the next start).
-    for (const lane of this.#lanes.values()) if (lane.recovered) this.#cut(lane, 'close');
+    // Open files are committed. A catch-up not read to its end is dropped: it is read again at the next start.
+    for (const lane of this.#lanes.values()) {
+      if (!lane.recovered) continue;
+      if (lane.catchUp === null) this.#cut(lane, 'close');
+      else this.#dropOpen(lane);
+    }
     const settled = new Promise<void>((resolve) => {
       this.#settledWaiters.push(resolve);
       this.#settled();
