@@ -36,16 +36,6 @@ export {
   type RotateReason,
   type RotationPolicy,
 } from './rotation.ts';
-export {
-  recoverPartitionPosition,
-  cleanupLeftovers,
-  gapsAndOverlaps,
-  type OffsetOverlap,
-  type OffsetRange,
-  type PartitionPosition,
-  type RecoveredFile,
-  type RecoverPartitionOptions,
-} from './recovery.ts';
 export { LakeSink, sinkGroupId, listingPrefix, type CommitReason, type LakeSinkOptions, type SinkCounters, type SinkPartitioning } from './sink.ts';
 export { startSinkFromConfig, sinkSummary, type SinkStartInput } from './from-config.ts';
 export { listLake, type LakeFile, type LakePartition } from './lake-listing.ts';
