@@ -21,6 +21,8 @@ export type ParquetWriteOptions = {
   compression?: ParquetCodec;
   /** Rows per row group; DuckDB's default (122880) when left out. */
   rowGroupRows?: number;
+  /** Read the written file's column statistics back (columnStats); true when left out. */
+  stats?: boolean;
 };
 
 /** One record per entry: the JSON text of a processed value (string or UTF-8 bytes) or, less exactly, an object. */
@@ -31,7 +33,7 @@ export type ColumnStats = { column: string; nullCount: number; min: string | nul
 export type ParquetWriteResult = {
   rows: number;
   bytes: number;
-  /** Per top-level column of a scalar type, from the file's own Parquet statistics; min and max as DuckDB text. */
+  /** Per top-level column of a scalar type, from the file's own Parquet statistics; min and max as DuckDB text. Empty with `stats: false`. */
   columnStats: ColumnStats[];
 };
 
@@ -98,7 +100,7 @@ export class ParquetWriter {
       }
       assert(rows === input.length, `wrote ${rows} rows for ${input.length} records`);
       const bytes = (await stat(localPath)).size;
-      return { rows, bytes, columnStats: await this.#columnStats(localPath, mapping) };
+      return { rows, bytes, columnStats: options.stats === false ? [] : await this.#columnStats(localPath, mapping) };
     } finally {
       await rm(ndjsonPath, { force: true });
     }

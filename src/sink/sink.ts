@@ -631,7 +631,7 @@ export class LakeSink {
    * alone, moved to the unit's dead letters, and the file is written without it. Null when no record is left.
    */
   async #writeFile(file: OpenFile, local: string, unit: Unit): Promise<{ rows: number; bytes: number } | null> {
-    const options = { compression: this.#o.compression, ...(this.#o.rowGroupRows === undefined ? {} : { rowGroupRows: this.#o.rowGroupRows }) };
+    const options = { compression: this.#o.compression, stats: false, ...(this.#o.rowGroupRows === undefined ? {} : { rowGroupRows: this.#o.rowGroupRows }) };
     try {
       return await this.#writer.write(file.lines, this.#mapping, local, options);
     } catch (err) {
