@@ -2,6 +2,7 @@
 // reads them with explicit column types and writes the Parquet file. Integers go from JSON text straight to BIGINT,
 // never through a JavaScript number, so values past 2^53 arrive intact.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { open, rm, stat } from 'node:fs/promises';
 import { assert } from '../errors.ts';
@@ -14,6 +15,8 @@ export type ParquetWriterOptions = {
   threads?: number;
   /** DuckDB memory limit, e.g. '256MB'; bounds the writer however many partitions the sink has open. */
   memoryLimit?: string;
+  /** Files written at the same time (one DuckDB connection each); 1 when left out. */
+  concurrency?: number;
 };
 
 export type ParquetWriteOptions = {
@@ -44,14 +47,13 @@ const MEMORY_LIMIT = /^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/;
 /** A DuckDB instance that writes Parquet files one at a time; create once, write many, closeSync at the end. */
 export class ParquetWriter {
   readonly #instance: DuckDBInstance;
-  readonly #connection: DuckDBConnection;
-  // DuckDB runs one statement per connection at a time; writes queue here in call order.
-  #queue: Promise<unknown> = Promise.resolve();
+  // DuckDB runs one statement per connection at a time; each connection has its queue of writes, in call order.
+  readonly #lanes: { connection: DuckDBConnection; queue: Promise<unknown>; pending: number }[];
   #closed = false;
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+  private constructor(instance: DuckDBInstance, connections: DuckDBConnection[]) {
     this.#instance = instance;
-    this.#connection = connection;
+    this.#lanes = connections.map((connection) => ({ connection, queue: Promise.resolve(), pending: 0 }));
   }
 
   static async create(options: ParquetWriterOptions = {}): Promise<ParquetWriter> {
@@ -59,22 +61,30 @@ export class ParquetWriter {
     const memoryLimit = options.memoryLimit ?? '256MB';
     assert(Number.isSafeInteger(threads) && threads >= 1, `threads ${threads} must be a whole number, at least 1`);
     assert(MEMORY_LIMIT.test(memoryLimit), `memoryLimit ${memoryLimit} must look like '256MB'`);
+    const concurrency = options.concurrency ?? 1;
+    assert(Number.isSafeInteger(concurrency) && concurrency >= 1, `concurrency ${concurrency} must be a whole number, at least 1`);
     const instance = await DuckDBInstance.create(':memory:', { threads: String(threads), memory_limit: memoryLimit });
-    const connection = await instance.connect();
-    // Timestamps without a zone are read as UTC, whatever the machine's zone.
-    await connection.run("SET TimeZone = 'UTC'");
-    return new ParquetWriter(instance, connection);
+    const connections: DuckDBConnection[] = [];
+    for (let i = 0; i < concurrency; i++) {
+      const connection = await instance.connect();
+      // Timestamps without a zone are read as UTC, whatever the machine's zone.
+      await connection.run("SET TimeZone = 'UTC'");
+      connections.push(connection);
+    }
+    return new ParquetWriter(instance, connections);
   }
 
   /** Write `input` as a Parquet file at localPath (replacing any file there); the caller makes it visible. */
   write(input: ParquetInput, mapping: ParquetSchemaMapping, localPath: string, options: ParquetWriteOptions = {}): Promise<ParquetWriteResult> {
     assert(!this.#closed, 'write after closeSync');
-    const run = this.#queue.then(() => this.#write(input, mapping, localPath, options));
-    this.#queue = run.catch(() => undefined);
+    const lane = this.#lanes.reduce((a, b) => (b.pending < a.pending ? b : a));
+    lane.pending++;
+    const run = lane.queue.then(() => this.#write(lane.connection, input, mapping, localPath, options)).finally(() => lane.pending--);
+    lane.queue = run.catch(() => undefined);
     return run;
   }
 
-  async #write(input: ParquetInput, mapping: ParquetSchemaMapping, localPath: string, options: ParquetWriteOptions): Promise<ParquetWriteResult> {
+  async #write(connection: DuckDBConnection, input: ParquetInput, mapping: ParquetSchemaMapping, localPath: string, options: ParquetWriteOptions): Promise<ParquetWriteResult> {
     const compression = options.compression ?? 'snappy';
     assert(PARQUET_CODECS.includes(compression), `compression ${String(compression)} is not one of ${PARQUET_CODECS.join(', ')}`);
     assert(options.rowGroupRows === undefined || (Number.isSafeInteger(options.rowGroupRows) && options.rowGroupRows >= 1), 'rowGroupRows must be a whole number, at least 1');
@@ -90,7 +100,7 @@ export class ParquetWriter {
         `TO ${quoteString(localPath)} (${copyOptions.join(', ')})`;
       let rows: number;
       try {
-        const result = await this.#connection.runAndReadAll(sql);
+        const result = await connection.runAndReadAll(sql);
         rows = Number(result.getRowObjectsJson()[0]?.Count ?? 0);
       } catch (e) {
         const message = (e as Error).message;
@@ -100,47 +110,49 @@ export class ParquetWriter {
       }
       assert(rows === input.length, `wrote ${rows} rows for ${input.length} records`);
       const bytes = (await stat(localPath)).size;
-      return { rows, bytes, columnStats: options.stats === false ? [] : await this.#columnStats(localPath, mapping) };
+      return { rows, bytes, columnStats: options.stats === false ? [] : await columnStats(connection, localPath, mapping) };
     } finally {
       await rm(ndjsonPath, { force: true });
     }
   }
 
-  async #columnStats(localPath: string, mapping: ParquetSchemaMapping): Promise<ColumnStats[]> {
-    const scalar = mapping.columns.filter((c) => SCALAR_TYPES.has(c.duckType));
-    if (scalar.length === 0) return [];
-    // Statistics are per row group and stored as text; cast back to the column type so min and max compare as values.
-    const file = quoteString(localPath);
-    const sql = scalar
-      .map((c, i) =>
-        `SELECT ${i} AS i, sum(stats_null_count)::BIGINT AS nulls, min(TRY_CAST(stats_min_value AS ${c.duckType}))::VARCHAR AS lo, ` +
-        `max(TRY_CAST(stats_max_value AS ${c.duckType}))::VARCHAR AS hi FROM parquet_metadata(${file}) WHERE path_in_schema = ${quoteString(c.name)}`)
-      .join(' UNION ALL ');
-    const rows = (await this.#connection.runAndReadAll(`${sql} ORDER BY i`)).getRowObjectsJson();
-    return rows.map((r) => ({
-      column: scalar[Number(r.i)]!.name,
-      nullCount: Number(r.nulls ?? 0),
-      min: typeof r.lo === 'string' ? r.lo : null,
-      max: typeof r.hi === 'string' ? r.hi : null,
-    }));
-  }
-
   closeSync(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#connection.closeSync();
+    for (const lane of this.#lanes) lane.connection.closeSync();
     this.#instance.closeSync();
   }
 }
 
+async function columnStats(connection: DuckDBConnection, localPath: string, mapping: ParquetSchemaMapping): Promise<ColumnStats[]> {
+  const scalar = mapping.columns.filter((c) => SCALAR_TYPES.has(c.duckType));
+  if (scalar.length === 0) return [];
+  // Statistics are per row group and stored as text; cast back to the column type so min and max compare as values.
+  const file = quoteString(localPath);
+  const sql = scalar
+    .map((c, i) =>
+      `SELECT ${i} AS i, sum(stats_null_count)::BIGINT AS nulls, min(TRY_CAST(stats_min_value AS ${c.duckType}))::VARCHAR AS lo, ` +
+      `max(TRY_CAST(stats_max_value AS ${c.duckType}))::VARCHAR AS hi FROM parquet_metadata(${file}) WHERE path_in_schema = ${quoteString(c.name)}`)
+    .join(' UNION ALL ');
+  const rows = (await connection.runAndReadAll(`${sql} ORDER BY i`)).getRowObjectsJson();
+  return rows.map((r) => ({
+    column: scalar[Number(r.i)]!.name,
+    nullCount: Number(r.nulls ?? 0),
+    min: typeof r.lo === 'string' ? r.lo : null,
+    max: typeof r.hi === 'string' ? r.hi : null,
+  }));
+}
+
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 // A record is one line; a raw newline can only be whitespace between JSON tokens (strings escape theirs), so it becomes a space.
-function toLine(entry: string | Uint8Array | object): string {
-  const text = typeof entry === 'string' ? entry : entry instanceof Uint8Array ? decoder.decode(entry) : JSON.stringify(entry);
+function toLine(entry: string | object): string {
+  const text = typeof entry === 'string' ? entry : JSON.stringify(entry);
   return /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
 }
+
+const NEWLINE = Buffer.from('\n');
+const SPACE = 0x20;
 
 /** Writes the records as NDJSON; returns the longest line in bytes. */
 async function writeLines(input: ParquetInput, path: string): Promise<number> {
@@ -148,9 +160,20 @@ async function writeLines(input: ParquetInput, path: string): Promise<number> {
   let maxLineBytes = 0;
   try {
     for (let start = 0; start < input.length; start += LINES_PER_WRITE) {
-      const chunk = input.slice(start, start + LINES_PER_WRITE).map(toLine);
-      for (const line of chunk) maxLineBytes = Math.max(maxLineBytes, line.length * 3);
-      await fh.write(encoder.encode(`${chunk.join('\n')}\n`));
+      const parts: Uint8Array[] = [];
+      for (const entry of input.slice(start, start + LINES_PER_WRITE)) {
+        let bytes: Uint8Array;
+        if (entry instanceof Uint8Array) {
+          // Bytes go as they are once checked: UTF-8, and a raw newline (only whitespace between JSON tokens) as a space.
+          if (!isUtf8(entry)) throw new SinkError(SinkErrorCode.PARQUET_WRITE_FAILED, `record ${start + parts.length / 2} is not valid UTF-8`, { fields: { record: start + parts.length / 2 } });
+          bytes = entry.includes(0x0a) || entry.includes(0x0d) ? entry.map((b) => (b === 0x0a || b === 0x0d ? SPACE : b)) : entry;
+        } else {
+          bytes = encoder.encode(toLine(entry));
+        }
+        maxLineBytes = Math.max(maxLineBytes, bytes.length);
+        parts.push(bytes, NEWLINE);
+      }
+      await fh.write(Buffer.concat(parts));
     }
   } finally {
     await fh.close();

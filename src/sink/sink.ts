@@ -11,6 +11,7 @@
 // same names and contents. Kafka offsets are committed only after a whole unit is visible; they are a hint that saves
 // re-reading, never the truth.
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
 import { assert } from '../errors.ts';
@@ -85,8 +86,8 @@ export type CommitReason = RotateReason | 'memory' | 'recovery' | 'close';
 const DEFAULTS = {
   rotation: { flushSize: 100_000, rotateScheduleIntervalMs: 60_000 } as RotationPolicy,
   compression: 'snappy' as ParquetCodec,
-  maxBufferedBytes: 256 * 1024 ** 2,
-  writerMemoryLimit: '512MB',
+  maxBufferedBytes: 128 * 1024 ** 2,
+  writerMemoryLimit: '256MB',
   writerThreads: 2,
   sessionTimeoutMs: 10_000,
   offsetCommitIntervalMs: 1000,
@@ -106,7 +107,8 @@ type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 /** A record the sink could not place; it goes to the dataset's dead-letter topic before the unit becomes visible. */
 type Reject = { message: BufferMessage; code: string; reason: string };
 
-type OpenFile = { path: string; trackerKey: string; lines: string[]; offsets: bigint[]; bytes: number };
+/** An open file: the records' values (own copies, so a fetch response is not kept alive by them) and offsets. */
+type OpenFile = { path: string; trackerKey: string; lines: Buffer[]; offsets: bigint[]; bytes: number };
 
 type Unit = {
   partition: number;
@@ -170,7 +172,6 @@ export function listingPrefix(pathFormat: string, topic: string): string {
   return fixed.slice(0, fixed.lastIndexOf('/') + 1);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class LakeSink {
   readonly dataset: ResolvedDataset;
@@ -253,7 +254,7 @@ export class LakeSink {
     const workDir = await ownWorkDir(o.workDir, dataset.name);
     const removed = await o.store.cleanupTemporary(listingPrefix(partitioner.pathFormat, dataset.topics.processed), { olderThanMs: o.leftoverAgeMs });
     if (removed > 0) o.log(`removed ${removed} leftover(s) of interrupted writes`);
-    const writer = await ParquetWriter.create({ threads: o.writerThreads, memoryLimit: o.writerMemoryLimit });
+    const writer = await ParquetWriter.create({ threads: o.writerThreads, memoryLimit: o.writerMemoryLimit, concurrency: 2 });
     const clientId = `${o.clientId}-sink-${dataset.name}`;
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId,
@@ -507,21 +508,17 @@ export class LakeSink {
     this.#cut(lane, 'recovery');
   }
 
-  #route(m: BufferMessage): { ok: true; path: string; eventTimeMs: number; line: string } | { ok: false; code: string; message: string } {
+  #route(m: BufferMessage): { ok: true; path: string; eventTimeMs: number; line: Buffer } | { ok: false; code: string; message: string } {
     if (m.value === undefined || m.value === null || m.value.length === 0) {
       return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed record has no value (a tombstone)' };
     }
-    let line: string;
-    try {
-      line = utf8.decode(m.value);
-    } catch {
-      return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is not valid UTF-8' };
-    }
+    const bytes = m.value;
+    if (!isUtf8(bytes)) return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is not valid UTF-8' };
     let value: Record<string, unknown> = {};
-    if (this.#needsValue || line.charCodeAt(0) !== 0x7b) {
+    if (this.#needsValue || bytes[0] !== 0x7b) {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(line);
+        parsed = JSON.parse(bytes.toString('utf8'));
       } catch (err) {
         return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: `the processed value is not JSON: ${(err as Error).message}` };
       }
@@ -532,6 +529,8 @@ export class LakeSink {
     }
     const where = this.#partitioner.partitionPath({ value, kafkaTimestampMs: Number(m.timestamp) });
     if (!where.ok) return where;
+    // A copy from the pool of small buffers: the fetch response the value points into can then be freed.
+    const line = Buffer.from(bytes);
     return { ok: true, path: where.path, eventTimeMs: where.eventTimeMs, line };
   }
 
@@ -584,16 +583,22 @@ export class LakeSink {
         // Records the writer refuses go to the dead-letter topic too: a file is written without them.
         const staged: { file: OpenFile; local: string; key: string; rows: number; bytes: number }[] = [];
         try {
-          for (const file of unit.files) {
-            if (done.has(file)) continue;
-            const key = `${file.path}${dataFileName(this.topic, unit.partition, Number(unit.firstOffset), Number(unit.lastOffset), this.#o.compression)}`;
-            const local = path.join(this.#workDir, `${unit.partition}-${this.#fileSeq++}.parquet`);
-            const written = await this.#writeFile(file, local, unit);
-            if (written === null) {
-              done.add(file);
-              continue;
-            }
-            staged.push({ file, local, key, rows: written.rows, bytes: written.bytes });
+          // The unit's files are written side by side (the writer runs as many at once as it has connections).
+          const written = await Promise.all(
+            unit.files.filter((file) => !done.has(file)).map(async (file) => {
+              const key = `${file.path}${dataFileName(this.topic, unit.partition, Number(unit.firstOffset), Number(unit.lastOffset), this.#o.compression)}`;
+              const local = path.join(this.#workDir, `${unit.partition}-${this.#fileSeq++}.parquet`);
+              try {
+                return { file, local, key, result: await this.#writeFile(file, local, unit) };
+              } catch (err) {
+                await rm(local, { force: true });
+                throw err;
+              }
+            }),
+          );
+          for (const w of written) {
+            if (w.result === null) done.add(w.file);
+            else staged.push({ file: w.file, local: w.local, key: w.key, rows: w.result.rows, bytes: w.result.bytes });
           }
           if (!rejectsSent && unit.rejects.length > 0) {
             await this.#deadLetter(unit.rejects);
@@ -644,7 +649,7 @@ export class LakeSink {
         } catch (one) {
           if (!(one instanceof SinkError) || one.retryable) throw one;
           const offset = file.offsets[i]!;
-          const value = Buffer.from(file.lines[i]!, 'utf8');
+          const value = file.lines[i]!;
           unit.rejects.push({
             message: { topic: this.topic, partition: unit.partition, offset, value, key: null, timestamp: 0n, headerEntries: [] } as unknown as BufferMessage,
             code: SinkRecordCode.UNWRITABLE_RECORD,
@@ -818,8 +823,9 @@ export class LakeSink {
   }
 }
 
+/** What a held record costs in memory, roughly: its value and the objects around it. */
 function messageBytes(m: BufferMessage): number {
-  return (m.value?.length ?? 0) + 64;
+  return (m.value?.length ?? 0) + 160;
 }
 
 function isCovered(ranges: { first: bigint; last: bigint }[] | undefined, offset: bigint): boolean {
