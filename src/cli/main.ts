@@ -13,6 +13,8 @@ const COMMANDS: Record<string, Command> = {
   stream: { summary: "run a stream worker of a dataset (--dataset), or replay or show a dataset's stream", run: async (a) => (await import('./stream.ts')).stream(a) },
   sink: { summary: "run the lake sink of a dataset: its processed topic into the golden zone as Parquet, exactly once", run: async (a) => (await import('./sink.ts')).sink(a) },
   lake: { summary: 'list the partitions and files of a table in the golden zone', run: async (a) => (await import('./lake.ts')).lake(a) },
+  catalog: { summary: "crawl the golden zone into the catalog, or show the catalog's tables, columns and partitions", run: async (a) => (await import('./catalog.ts')).catalogCommand(a) },
+  sql: { summary: 'run a read query over the lake and print the result as a table, CSV or JSON', run: async (a) => (await import('./sql.ts')).sql(a) },
   dlq: { summary: "count a dataset's dead letters by error code, or send them back to its raw topic", run: async (a) => (await import('./dlq.ts')).dlq(a) },
 };
 

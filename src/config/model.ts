@@ -77,6 +77,23 @@ export type OxbowConfig = {
     sessionTimeoutMs: number;
     offsetCommitIntervalMs: number;
   };
+  catalog: {
+    /** A SQLite file (a path or sqlite:path) or a PostgreSQL URL (postgres://…). */
+    url: string;
+    /** The namespace (schema) of the lake's tables. */
+    namespace: string;
+    /** How often the crawler runs under `oxbow up`; 0 only by command. */
+    crawlIntervalMs: number;
+  };
+  query: {
+    threads: number;
+    memoryLimit: string;
+    timeoutMs: number;
+    maxRows: number;
+    /** Where objects of a remote lake are staged before DuckDB reads them. */
+    cacheDir: string;
+    cacheBytes: number;
+  };
   /** Datasets by name, each with its topics, schemas and pipeline steps (see docs/stream.md). */
   datasets: Record<string, ResolvedDataset>;
 };
@@ -88,6 +105,8 @@ export type OxbowConfigInput = {
   stream?: { [K in keyof OxbowConfig['stream']]?: OxbowConfig['stream'][K] | string | undefined };
   storage?: { url?: string | undefined };
   sink?: { [K in keyof OxbowConfig['sink']]?: OxbowConfig['sink'][K] | string | undefined };
+  catalog?: { [K in keyof OxbowConfig['catalog']]?: OxbowConfig['catalog'][K] | string | undefined };
+  query?: { [K in keyof OxbowConfig['query']]?: OxbowConfig['query'][K] | string | undefined };
   datasets?: Record<string, DatasetDeclaration | undefined>;
 };
 
@@ -189,6 +208,15 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sink.writerMemoryLimit', default: '512MB', parse: text(/^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/, 'a size such as "512MB"'), doc: 'Memory limit of the DuckDB instance that writes Parquet files.' },
   { key: 'sink.writerThreads', default: 2, parse: int(1, 256), doc: 'Threads of the DuckDB instance that writes Parquet files.' },
   { key: 'sink.sessionTimeoutMs', default: 10_000, parse: duration(1000), doc: "A sink silent for this long leaves its dataset's consumer group." },
+  { key: 'catalog.url', default: './data/catalog.db', parse: text(/^\S.*$/, 'a SQLite file path (or sqlite:path), or postgres://user@host:port/database'), doc: 'Where the catalog lives: a SQLite file (the embedded default) or a PostgreSQL database shared by several machines.' },
+  { key: 'catalog.namespace', default: 'lake', parse: text(/^[A-Za-z_][\w-]{0,127}$/, 'a name of letters, digits, "_" or "-"'), doc: "Namespace (SQL schema) of the lake's tables." },
+  { key: 'catalog.crawlIntervalMs', default: 30_000, parse: duration(0), doc: 'How often `oxbow up` crawls the golden zone into the catalog; 0 crawls only on `oxbow catalog crawl`.' },
+  { key: 'query.threads', default: 2, parse: int(1, 256), doc: 'DuckDB threads of the SQL engine.' },
+  { key: 'query.memoryLimit', default: '1GB', parse: text(/^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/, 'a size such as "1GB"'), doc: 'DuckDB memory limit of the SQL engine.' },
+  { key: 'query.timeoutMs', default: 60_000, parse: duration(1), doc: 'A query running longer is stopped with OXBOW_QUERY_TIMEOUT.' },
+  { key: 'query.maxRows', default: 100_000, parse: int(1, 100_000_000), doc: 'A result with more rows is refused with OXBOW_QUERY_TOO_MANY_ROWS.' },
+  { key: 'query.cacheDir', default: './data/query-cache', parse: text(/^.+$/, 'a directory path'), doc: 'Where files of a remote (S3) lake are staged before DuckDB reads them.' },
+  { key: 'query.cacheBytes', default: 2 * 1024 ** 3, parse: size(1024 ** 2, 2 ** 50), doc: 'Bytes the staged files may take; the least recently used are removed first.' },
   { key: 'sink.offsetCommitIntervalMs', default: 1000, parse: duration(10), doc: 'How often a sink commits the Kafka offsets of records that are in visible files (a hint: storage is the truth).' },
 ];
 

@@ -1,0 +1,337 @@
+// SQL over the lake: DuckDB in-process, reading exactly the files the catalog lists for each table a query names,
+// pruned by the query's predicates on the event-time column and on field partitions.
+//
+// A query is checked before it runs: DuckDB parses it (json_serialize_sql, which only accepts a SELECT), so anything
+// but one read query (COPY, ATTACH, INSTALL, SET, CREATE, several statements) is refused; table functions other than
+// a few generators are refused; and the instance itself cannot touch files outside the lake (external access off,
+// allowed directories set, configuration locked).
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CatalogError, CatalogErrorCode } from '../catalog/errors.ts';
+import type { CatalogColumn, CatalogStore, CatalogTable, FileFilter } from '../catalog/store.ts';
+import { currentRowsSql } from '../sink/lake-view.ts';
+import { quoteIdentifier, quoteString } from '../sink/parquet-schema.ts';
+import { LocalObjectStore, type ObjectStore } from '../storage/index.ts';
+import { fromDuckDb, QueryError, QueryErrorCode } from './errors.ts';
+
+export type LakeEngineOptions = {
+  catalog: CatalogStore;
+  store: ObjectStore;
+  /** The catalog namespace whose tables are queried by bare name. */
+  namespace: string;
+  threads?: number;
+  memoryLimit?: string;
+  timeoutMs?: number;
+  maxRows?: number;
+  /** Local directory where objects of a remote store are staged before DuckDB reads them. */
+  cacheDir: string;
+  /** Bytes the staged objects may take; the least recently used go first. */
+  cacheBytes?: number;
+};
+
+export type QueryColumn = { name: string; type: string };
+
+export type QueryResult = {
+  columns: QueryColumn[];
+  /** Rows as DuckDB's JSON conversion gives them: numbers, strings (BIGINT, DECIMAL, timestamps as text), booleans, null, lists, objects. */
+  rows: unknown[][];
+  /** Per table read: how many files the catalog has and how many the query read after pruning. */
+  tables: { name: string; filesTotal: number; filesRead: number }[];
+  elapsedMs: number;
+};
+
+/** Table functions a read query may use: generators that touch no file. */
+const ALLOWED_TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest']);
+
+type TableRef = { name: string; schema: string; node: Record<string, unknown> };
+
+type Analysis = { ast: Record<string, unknown>; tables: TableRef[]; qualified: boolean };
+
+const DEFAULTS = { threads: 2, memoryLimit: '1GB', timeoutMs: 60_000, maxRows: 100_000, cacheBytes: 2 * 1024 ** 3 };
+
+export class LakeEngine {
+  readonly #o: Required<LakeEngineOptions>;
+  readonly #instance: DuckDBInstance;
+  readonly #cache: Map<string, { local: string; size: number; usedAt: number }> = new Map();
+  #cacheSize = 0;
+
+  private constructor(options: Required<LakeEngineOptions>, instance: DuckDBInstance) {
+    this.#o = options;
+    this.#instance = instance;
+  }
+
+  static async create(input: LakeEngineOptions): Promise<LakeEngine> {
+    const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } as Required<LakeEngineOptions>;
+    await mkdir(o.cacheDir, { recursive: true });
+    const readable = [o.store instanceof LocalObjectStore ? o.store.root : null, o.cacheDir].filter((d): d is string => d !== null).map((d) => `${path.resolve(d)}/`);
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(o.threads), memory_limit: o.memoryLimit });
+    const setup = await instance.connect();
+    try {
+      await setup.run("SET TimeZone = 'UTC'");
+      await setup.run(`SET allowed_directories = [${readable.map(quoteString).join(', ')}]`);
+      await setup.run('SET enable_external_access = false');
+      await setup.run('SET autoinstall_known_extensions = false');
+      await setup.run('SET autoload_known_extensions = false');
+      await setup.run('SET lock_configuration = true');
+    } finally {
+      setup.closeSync();
+    }
+    return new LakeEngine(o, instance);
+  }
+
+  /** Runs one read query with positional parameters ($1, $2, …) given as text or null. */
+  async query(sql: string, params: readonly (string | null)[] = [], signal?: AbortSignal): Promise<QueryResult> {
+    const started = performance.now();
+    const connection = await this.#instance.connect();
+    const timer = setTimeout(() => connection.interrupt(), this.#o.timeoutMs);
+    const onAbort = () => connection.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const analysis = await this.#analyze(connection, sql);
+      const tables: QueryResult['tables'] = [];
+      const seen = new Map<string, CatalogTable>();
+      for (const ref of analysis.tables) {
+        if (seen.has(ref.name)) continue;
+        // A name the catalog cannot hold (a file path, say) names no table either.
+        const table = await this.#o.catalog.getTable(this.#o.namespace, ref.name).catch((err: unknown) => {
+          if (err instanceof CatalogError && err.code === CatalogErrorCode.BAD_NAME) return null;
+          throw err;
+        });
+        if (table === null) {
+          const known = (await this.#o.catalog.listTables(this.#o.namespace)).map((t) => t.name);
+          throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `table "${ref.name}" does not exist${known.length === 0 ? '; the catalog has no tables yet' : `; tables: ${known.join(', ')}`}`, { fields: { table: ref.name } });
+        }
+        seen.set(ref.name, table);
+      }
+      // Pruning applies to a table named once, in the FROM of the top-level SELECT.
+      const counts = new Map<string, number>();
+      for (const ref of analysis.tables) counts.set(ref.name, (counts.get(ref.name) ?? 0) + 1);
+      const top = analysis.ast as { type?: string; from_table?: Record<string, unknown>; where_clause?: unknown };
+      for (const [name, table] of seen) {
+        const prunable = counts.get(name) === 1 && top.type === 'SELECT_NODE' && top.from_table?.type === 'BASE_TABLE' && top.from_table.table_name === name;
+        const filter = prunable ? fileFilter(top.where_clause, table, String(top.from_table?.alias ?? '')) : {};
+        const [all, files] = await Promise.all([this.#o.catalog.listPaths(table.namespace, table.name), this.#o.catalog.listFiles(table.namespace, table.name, filter)]);
+        const columns = (await this.#o.catalog.schemaVersions(table.namespace, table.name)).at(-1)?.columns ?? [];
+        const locals = await this.#stage(files.map((f) => ({ key: f.path, size: f.size })));
+        await connection.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(name)} AS ${viewSql(locals, columns)}`);
+        tables.push({ name, filesTotal: all.size, filesRead: files.length });
+      }
+      const statement = analysis.qualified ? await this.#unqualified(connection, analysis.ast) : sql;
+      // One row more than allowed tells a result that is too large, without reading all of it.
+      const reader = await connection.streamAndReadUntil(statement, this.#o.maxRows + 1, params.length === 0 ? undefined : [...params]);
+      if (reader.currentRowCount > this.#o.maxRows) {
+        throw new QueryError(QueryErrorCode.TOO_MANY_ROWS, `the result has more than ${this.#o.maxRows} rows (query.maxRows); add a LIMIT or an aggregate`, { fields: { maxRows: this.#o.maxRows } });
+      }
+      const types = reader.columnTypes();
+      const columns = reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() }));
+      const rows = reader.getRowsJson() as unknown[][];
+      return { columns, rows, tables, elapsedMs: performance.now() - started };
+    } catch (err) {
+      if (err instanceof QueryError) throw err;
+      const e = fromDuckDb(err);
+      if (e.code === QueryErrorCode.TIMEOUT) {
+        throw new QueryError(QueryErrorCode.TIMEOUT, signal?.aborted ? 'the query was cancelled' : `the query ran longer than ${this.#o.timeoutMs} ms (query.timeoutMs) and was stopped`, { cause: err });
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      connection.closeSync();
+    }
+  }
+
+  /** Parses with DuckDB and checks the statement; returns its tree and the tables it names. */
+  async #analyze(connection: DuckDBConnection, sql: string): Promise<Analysis> {
+    if (sql.trim() === '') throw new QueryError(QueryErrorCode.SYNTAX, 'the query is empty');
+    // The text goes in as a literal: json_serialize_sql only takes a constant.
+    const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${quoteString(sql)}) AS j`);
+    const tree = JSON.parse(String(reader.getRowObjectsJson()[0]?.j ?? '{}')) as { error?: boolean; error_type?: string; error_message?: string; statements?: { node: Record<string, unknown> }[] };
+    if (tree.error === true) {
+      const message = tree.error_message ?? 'the query cannot be parsed';
+      if (/Only SELECT statements/i.test(message)) {
+        throw new QueryError(QueryErrorCode.NOT_ALLOWED, `only read queries (SELECT, WITH … SELECT, VALUES) run here; ${firstWord(sql)} is not one`, { fields: { statement: firstWord(sql) } });
+      }
+      throw new QueryError(QueryErrorCode.SYNTAX, message.replace(/^Parser Error: /, 'syntax error: '));
+    }
+    const statements = tree.statements ?? [];
+    if (statements.length !== 1) throw new QueryError(QueryErrorCode.NOT_ALLOWED, `one statement per query; this has ${statements.length}`);
+    const ast = statements[0]!.node;
+    const ctes = new Set<string>();
+    const tables: TableRef[] = [];
+    let qualified = false;
+    walk(ast, (node) => {
+      const map = (node.cte_map as { map?: { key: string }[] } | undefined)?.map;
+      if (Array.isArray(map)) for (const entry of map) ctes.add(entry.key.toLowerCase());
+      if (node.type === 'TABLE_FUNCTION') {
+        const fn = String((node.function as { function_name?: string } | undefined)?.function_name ?? '?');
+        if (!ALLOWED_TABLE_FUNCTIONS.has(fn.toLowerCase())) {
+          throw new QueryError(QueryErrorCode.NOT_ALLOWED, `table function ${fn}() is not allowed; query the lake's tables by name`, { fields: { function: fn } });
+        }
+      }
+      if (node.type === 'BASE_TABLE') tables.push({ name: String(node.table_name), schema: String(node.schema_name ?? ''), node });
+    });
+    const lakeTables: TableRef[] = [];
+    for (const t of tables) {
+      if (t.schema === '' && ctes.has(t.name.toLowerCase())) continue;
+      const catalogName = String(t.node.catalog_name ?? '');
+      if (t.schema !== '' && t.schema !== this.#o.namespace) {
+        throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `schema "${t.schema}" does not exist; tables are in "${this.#o.namespace}" (or write the bare name)`, { fields: { schema: t.schema } });
+      }
+      if (catalogName !== '') throw new QueryError(QueryErrorCode.UNKNOWN_TABLE, `database "${catalogName}" does not exist; write ${this.#o.namespace}.${t.name} or ${t.name}`);
+      if (t.schema !== '') qualified = true;
+      lakeTables.push(t);
+    }
+    return { ast, tables: lakeTables, qualified };
+  }
+
+  /** The statement with `namespace.table` written as `table` (the temporary views have bare names). */
+  async #unqualified(connection: DuckDBConnection, ast: Record<string, unknown>): Promise<string> {
+    walk(ast, (node) => {
+      if (node.type === 'BASE_TABLE' && node.schema_name === this.#o.namespace) node.schema_name = '';
+      // Positions are 64-bit, and "none" (2^64 − 1) does not survive a JavaScript number; they only serve messages.
+      if ('query_location' in node) node.query_location = 0;
+    });
+    const json = JSON.stringify({ error: false, statements: [{ node: ast, named_param_map: [] }] });
+    const reader = await connection.runAndReadAll(`SELECT json_deserialize_sql(${quoteString(json)}::JSON) AS s`);
+    return String(reader.getRowObjectsJson()[0]?.s);
+  }
+
+  /** Local paths of the objects: the files themselves for a local store; staged copies (bounded cache) otherwise. */
+  async #stage(objects: { key: string; size: number }[]): Promise<string[]> {
+    const store = this.#o.store;
+    if (store instanceof LocalObjectStore) return objects.map((o) => path.join(store.root, o.key));
+    const locals: string[] = [];
+    for (const o of objects) {
+      let entry = this.#cache.get(o.key);
+      if (entry === undefined || !(await stat(entry.local).then(() => true, () => false))) {
+        const local = path.join(this.#o.cacheDir, o.key);
+        await mkdir(path.dirname(local), { recursive: true });
+        await store.download(o.key, local);
+        entry = { local, size: o.size, usedAt: 0 };
+        this.#cache.set(o.key, entry);
+        this.#cacheSize += o.size;
+      }
+      entry.usedAt = performance.now();
+      locals.push(entry.local);
+    }
+    // Evict the least recently used, never what this query is about to read.
+    const needed = new Set(objects.map((o) => o.key));
+    for (const [key, entry] of [...this.#cache].sort((a, b) => a[1].usedAt - b[1].usedAt)) {
+      if (this.#cacheSize <= this.#o.cacheBytes) break;
+      if (needed.has(key)) continue;
+      await rm(entry.local, { force: true });
+      this.#cache.delete(key);
+      this.#cacheSize -= entry.size;
+    }
+    return locals;
+  }
+
+  close(): void {
+    this.#instance.closeSync();
+  }
+}
+
+function firstWord(sql: string): string {
+  return (/[A-Za-z]+/.exec(sql.replace(/--.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, ''))?.[0] ?? 'it').toUpperCase();
+}
+
+function walk(node: unknown, visit: (node: Record<string, unknown>) => void): void {
+  if (Array.isArray(node)) {
+    for (const child of node) walk(child, visit);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  visit(node as Record<string, unknown>);
+  for (const value of Object.values(node)) if (typeof value === 'object' && value !== null) walk(value, visit);
+}
+
+/** The view a query reads for one table: the current rows of its files, with every column of its latest schema. */
+export function viewSql(localPaths: readonly string[], columns: readonly CatalogColumn[]): string {
+  const typedNulls = columns.length === 0 ? 'SELECT NULL AS _empty' : `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdentifier(c.name)}`).join(', ')}`;
+  if (localPaths.length === 0) return `${typedNulls} WHERE false`;
+  // The empty typed branch gives columns that older files lack (schema evolution) their type; they read as null.
+  const names = columns.map((c) => quoteIdentifier(c.name)).join(', ');
+  const body = `SELECT * FROM (${currentRowsSql(localPaths)}) UNION ALL BY NAME (${typedNulls} WHERE false)`;
+  return columns.length === 0 ? body : `SELECT ${names} FROM (${body})`;
+}
+
+type Node = Record<string, unknown>;
+
+/** The catalog filter implied by a WHERE clause's top-level AND terms on the event-time column and partition keys. */
+export function fileFilter(where: unknown, table: CatalogTable, alias: string): FileFilter {
+  const filter: FileFilter = {};
+  const terms: Node[] = [];
+  const collect = (n: unknown) => {
+    if (typeof n !== 'object' || n === null) return;
+    const node = n as Node;
+    if (node.type === 'CONJUNCTION_AND') for (const c of node.children as unknown[]) collect(c);
+    else terms.push(node);
+  };
+  collect(where);
+  const column = (n: unknown): string | null => {
+    const node = n as Node | null;
+    if (node?.type !== 'COLUMN_REF') return null;
+    const names = node.column_names as string[];
+    if (names.length === 1) return names[0]!;
+    if (names.length === 2 && (names[0] === alias || names[0] === table.name)) return names[1]!;
+    return null;
+  };
+  const constant = (n: unknown): string | number | null => {
+    let node = n as Node | null;
+    if (node?.type === 'OPERATOR_CAST') node = node.child as Node;
+    if (node?.type !== 'VALUE_CONSTANT') return null;
+    const value = node.value as { is_null?: boolean; value?: unknown };
+    if (value.is_null === true) return null;
+    return typeof value.value === 'string' || typeof value.value === 'number' ? value.value : null;
+  };
+  const time = (v: string | number | null): number | null => {
+    if (typeof v !== 'string') return null;
+    const text = v.trim().replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
+    const ms = Date.parse(/[zZ]|[+-]\d{2}:\d{2}$/.test(text) || !/T/.test(text) ? text : `${text}Z`);
+    return Number.isFinite(ms) ? ms : null;
+  };
+  const eventTime = table.eventTimeColumn;
+  const bound = (kind: 'from' | 'to', ms: number | null) => {
+    if (ms === null) return;
+    filter.eventTime ??= {};
+    if (kind === 'from') filter.eventTime.fromMs = Math.max(filter.eventTime.fromMs ?? -Infinity, ms);
+    else filter.eventTime.toMs = Math.min(filter.eventTime.toMs ?? Infinity, ms);
+  };
+  const FLIP: Record<string, string> = { COMPARE_GREATERTHAN: 'COMPARE_LESSTHAN', COMPARE_GREATERTHANOREQUALTO: 'COMPARE_LESSTHANOREQUALTO', COMPARE_LESSTHAN: 'COMPARE_GREATERTHAN', COMPARE_LESSTHANOREQUALTO: 'COMPARE_GREATERTHANOREQUALTO', COMPARE_EQUAL: 'COMPARE_EQUAL' };
+  for (const term of terms) {
+    const type = String(term.type);
+    if (type === 'COMPARE_BETWEEN') {
+      if (eventTime !== null && column(term.input) === eventTime) {
+        bound('from', time(constant(term.lower)));
+        bound('to', time(constant(term.upper)));
+      }
+      continue;
+    }
+    if (type === 'COMPARE_IN') {
+      const [first, ...rest] = term.children as unknown[];
+      const col = column(first);
+      const values = rest.map(constant);
+      if (col !== null && table.partitionKeys.includes(col) && values.every((v) => v !== null)) {
+        filter.partitionValues = { ...filter.partitionValues, [col]: values.map(String) };
+      }
+      continue;
+    }
+    if (!(type in FLIP)) continue;
+    let [col, value, op] = [column(term.left), constant(term.right), type];
+    if (col === null) [col, value, op] = [column(term.right), constant(term.left), FLIP[type]!];
+    if (col === null || value === null) continue;
+    if (col === eventTime) {
+      const ms = time(value);
+      if (op === 'COMPARE_EQUAL') {
+        bound('from', ms);
+        bound('to', ms);
+      } else if (op === 'COMPARE_GREATERTHAN' || op === 'COMPARE_GREATERTHANOREQUALTO') bound('from', ms);
+      // Files hold whole milliseconds of their earliest row (rounded down), so "< X" needs rows up to X − 1 ms.
+      else bound('to', ms === null ? null : op === 'COMPARE_LESSTHAN' ? ms - 1 : ms);
+    } else if (op === 'COMPARE_EQUAL' && table.partitionKeys.includes(col)) {
+      filter.partitionValues = { ...filter.partitionValues, [col]: [String(value)] };
+    }
+  }
+  return filter;
+}

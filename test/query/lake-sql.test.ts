@@ -1,0 +1,140 @@
+// SQL over the lake as a user gets it: the sink writes files, the crawler registers them, the engine reads exactly
+// the catalog's files (pruned to one hour for a one-hour query), and refuses anything that is not a read query.
+import assert from 'node:assert/strict';
+import { writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { crawl } from '../../src/catalog/crawler.ts';
+import { lakeTables } from '../../src/catalog/lake-tables.ts';
+import { openCatalog } from '../../src/catalog/open.ts';
+import type { CatalogStore } from '../../src/catalog/store.ts';
+import { resolveConfig, type OxbowConfig } from '../../src/config/index.ts';
+import { LakeEngine } from '../../src/query/engine.ts';
+import { QueryError } from '../../src/query/errors.ts';
+import { defer, tempDir } from '../helpers/broker.ts';
+import { COUNTRIES, lakeFiles, order, ordersSchema, queryLake, sinkEnv, startSink, until, type SinkEnv } from '../sink/helpers.ts';
+
+type Lake = { env: SinkEnv; config: OxbowConfig; catalog: CatalogStore; engine: LakeEngine };
+
+const HOURS = 6;
+const PER_HOUR = 100;
+
+/** A lake of 600 orders over six hours written by the real sink, crawled into a SQLite catalog. */
+async function lake(t: TestContext, engineOptions: { timeoutMs?: number; maxRows?: number } = {}): Promise<Lake> {
+  const env = await sinkEnv(t, { partitions: 2 });
+  const sink = await startSink(t, env, { rotation: { flushSize: 40, rotateScheduleIntervalMs: 200 } });
+  for (let p = 0; p < 2; p++) {
+    await env.send(Array.from({ length: (HOURS * PER_HOUR) / 2 }, (_, j) => {
+      const i = p * ((HOURS * PER_HOUR) / 2) + j;
+      return order(i, `2026-11-22T${String(Math.floor(i / PER_HOUR)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00Z`, p);
+    }), p);
+  }
+  await until(() => sink.counters.rowsCommitted === HOURS * PER_HOUR, 20_000, () => JSON.stringify(sink.counters));
+  await sink.close();
+  const dir = await tempDir(t, 'oxbow-sql-');
+  const config = resolveConfig({
+    storage: { url: env.root },
+    catalog: { url: path.join(dir, 'catalog.db') },
+    datasets: { orders: { schema: ordersSchema, eventTimeField: 'ts' } },
+  });
+  const catalog = await openCatalog(config.catalog.url);
+  defer(t, () => catalog.close());
+  const engine = await LakeEngine.create({ catalog, store: env.store, namespace: 'lake', cacheDir: path.join(dir, 'cache'), threads: 1, memoryLimit: '256MB', ...engineOptions });
+  defer(t, () => engine.close());
+  return { env, config, catalog, engine };
+}
+
+test('the crawler registers what the sink wrote; SQL over the catalog equals SQL over all files; one hour reads one hour', async (t) => {
+  const { env, config, catalog, engine } = await lake(t);
+  const first = await crawl(catalog, env.store, 'lake', lakeTables(config));
+  const files = await lakeFiles(env.root);
+  assert.deepEqual(first.tables, [{ name: 'orders', added: files.length, removed: 0, files: files.length }]);
+  assert.deepEqual(first.problems, []);
+  const again = await crawl(catalog, env.store, 'lake', lakeTables(config));
+  assert.deepEqual(again.tables, [{ name: 'orders', added: 0, removed: 0, files: files.length }], 'nothing changed, nothing registered');
+  const partitions = await catalog.listPartitions('lake', 'orders');
+  assert.equal(partitions.length, HOURS);
+  assert.deepEqual(partitions[3]!.values, { year: '2026', month: '11', day: '22', hour: '03' });
+  assert.equal(partitions.reduce((n, p) => n + p.rows, 0), HOURS * PER_HOUR);
+  assert.equal(partitions[3]!.eventTimeMin, Date.parse('2026-11-22T03:00:00Z'));
+
+  const all = await engine.query('SELECT count(*) AS n, sum(amount) AS total, sum(big)::VARCHAR AS big FROM orders');
+  const [direct] = await queryLake(env.root, 'SELECT count(*) AS n, sum(amount) AS total, sum(big)::VARCHAR AS big FROM lake');
+  assert.deepEqual(all.rows, [[String(direct!.n), direct!.total, direct!.big]], 'BIGINT comes as text, exactly');
+  assert.deepEqual(all.columns.map((c) => c.type), ['BIGINT', 'DOUBLE', 'VARCHAR']);
+  assert.deepEqual(all.tables, [{ name: 'orders', filesTotal: files.length, filesRead: files.length }]);
+
+  const hour = `SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM orders WHERE ts >= '2026-11-22 03:00:00+00' AND ts < TIMESTAMPTZ '2026-11-22 04:00:00+00'`;
+  const pruned = await engine.query(hour);
+  const hourFiles = files.filter((f) => f.includes('/2026/11/22/03/')).length;
+  assert.deepEqual(pruned.tables, [{ name: 'orders', filesTotal: files.length, filesRead: hourFiles }], 'only the hour’s files are read');
+  assert.ok(hourFiles < files.length / 3);
+  // The same predicate where it cannot prune (inside a subquery) reads every file and gives the same answer.
+  const unpruned = await engine.query(`SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM (SELECT * FROM orders) WHERE ts >= '2026-11-22 03:00:00+00' AND ts < '2026-11-22 04:00:00+00'`);
+  assert.equal(unpruned.tables[0]!.filesRead, files.length);
+  assert.deepEqual(pruned.rows, unpruned.rows);
+  assert.deepEqual(pruned.rows, [[String(PER_HOUR), '300', '399']]);
+
+  // Qualified names, parameters, BETWEEN on the event time.
+  const param = await engine.query('SELECT count(*) FROM lake.orders WHERE country = $1 AND ts BETWEEN $2 AND $3', ['DE', '2026-11-22 00:00:00+00', '2026-11-22 23:59:59+00']);
+  assert.deepEqual(param.rows, [[String((HOURS * PER_HOUR) / COUNTRIES.length)]]);
+});
+
+test('a removed file disappears from the catalog; a corrupt file is reported and skipped, never fatal', async (t) => {
+  const { env, config, catalog, engine } = await lake(t);
+  await crawl(catalog, env.store, 'lake', lakeTables(config));
+  const files = await lakeFiles(env.root);
+  const victim = files.find((f) => f.includes('/2026/11/22/05/'))!;
+  const [gone] = await queryLake(env.root, `SELECT count(*) AS n FROM lake WHERE file LIKE '%${victim}'`);
+  await rm(path.join(env.root, victim));
+  const corrupt = 'golden/orders.processed/2026/11/22/09/orders.processed+0+90000+90009.snappy.parquet';
+  await env.store.put(corrupt, Buffer.from('this is not parquet'));
+  const result = await crawl(catalog, env.store, 'lake', lakeTables(config));
+  assert.deepEqual(result.tables.map((x) => [x.added, x.removed]), [[0, 1]]);
+  assert.equal(result.problems.length, 1);
+  assert.equal(result.problems[0]!.path, corrupt);
+  assert.equal(result.problems[0]!.table, 'orders');
+  assert.match(result.problems[0]!.why, /parquet|magic|file/i);
+  const [count] = (await engine.query('SELECT count(*) FROM orders')).rows;
+  assert.deepEqual(count, [String(HOURS * PER_HOUR - Number(gone!.n))]);
+});
+
+test('only read queries run: hostile statements are refused with a clear error and the engine goes on', async (t) => {
+  const { env, config, catalog, engine } = await lake(t, { timeoutMs: 500, maxRows: 50 });
+  await crawl(catalog, env.store, 'lake', lakeTables(config));
+  const outside = path.join(path.dirname(env.root), 'outside.csv');
+  await writeFile(outside, 'a,b\n1,2\n');
+  const hostile: [string, RegExp][] = [
+    [`COPY (SELECT * FROM orders) TO '${path.join(env.root, 'x.csv')}'`, /only read queries .*COPY is not one/],
+    ["ATTACH '/tmp/x.duckdb' AS x", /only read queries .*ATTACH/],
+    ['INSTALL httpfs', /only read queries .*INSTALL/],
+    ['LOAD httpfs', /only read queries .*LOAD/],
+    ["SET enable_external_access = true", /only read queries .*SET/],
+    ['PRAGMA database_list', /only read queries .*PRAGMA/],
+    ['CREATE TABLE t AS SELECT 1', /only read queries .*CREATE/],
+    ['DROP VIEW orders', /only read queries .*DROP/],
+    ['EXPORT DATABASE \'/tmp/x\'', /only read queries .*EXPORT/],
+    [`SELECT * FROM read_csv('${outside}')`, /table function read_csv\(\) is not allowed/],
+    ["SELECT * FROM read_text('/etc/hostname')", /table function read_text\(\) is not allowed/],
+    ["SELECT * FROM glob('/*')", /table function glob\(\) is not allowed/],
+    [`WITH x AS (SELECT * FROM read_parquet('${path.join(env.root, 'golden', '**', '*.parquet')}')) SELECT count(*) FROM x`, /table function read_parquet\(\) is not allowed/],
+    [`SELECT * FROM '${outside}'`, /does not exist/],
+    ['SELECT 1; SELECT 2', /one statement per query; this has 2/],
+    ["SELECT count(*) FROM orders; COPY orders TO '/tmp/y.csv'", /only read queries|one statement/],
+    ['SELECT * FROM pg_catalog.nothing', /schema "pg_catalog" does not exist|does not exist/],
+    ['SELECT * FROM nope', /table "nope" does not exist; tables: orders/],
+    ['SELEC 1', /syntax error/],
+    ['', /the query is empty/],
+    ['SELECT count(*) FROM range(100000000000)', /ran longer than 500 ms/],
+    ['SELECT * FROM orders', /more than 50 rows/],
+  ];
+  for (const [sql, message] of hostile) {
+    await assert.rejects(engine.query(sql), (err: unknown) => {
+      assert.ok(err instanceof QueryError, `${sql}: ${String(err)}`);
+      assert.match(err.message, message, sql);
+      assert.match(err.sqlState, /^[0-9A-Z]{5}$/);
+      return true;
+    });
+  }
+  assert.deepEqual((await engine.query('SELECT count(*) FROM orders')).rows, [[String(HOURS * PER_HOUR)]], 'still serving');
+});
