@@ -10,6 +10,7 @@ import { openCatalog } from '../../src/catalog/open.ts';
 import type { CatalogStore } from '../../src/catalog/store.ts';
 import { resolveConfig, type OxbowConfig } from '../../src/config/index.ts';
 import { LakeEngine } from '../../src/query/engine.ts';
+import { SqlHttpServer } from '../../src/query/http.ts';
 import { QueryError } from '../../src/query/errors.ts';
 import { defer, tempDir } from '../helpers/broker.ts';
 import { COUNTRIES, lakeFiles, order, ordersSchema, queryLake, sinkEnv, startSink, until, type SinkEnv } from '../sink/helpers.ts';
@@ -137,4 +138,38 @@ test('only read queries run: hostile statements are refused with a clear error a
     });
   }
   assert.deepEqual((await engine.query('SELECT count(*) FROM orders')).rows, [[String(HOURS * PER_HOUR)]], 'still serving');
+});
+
+test('POST /v1/sql answers with typed columns and rows, and errors as JSON with a code and SQLSTATE', async (t) => {
+  const { env, config, catalog, engine } = await lake(t, { maxRows: 1000 });
+  await crawl(catalog, env.store, 'lake', lakeTables(config));
+  const server = await SqlHttpServer.start({ engine });
+  defer(t, () => server.close());
+  const post = (body: unknown) =>
+    fetch(`http://${server.address}/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const ok = await post({ sql: 'SELECT country, count(*) AS n, sum(amount) AS total FROM orders WHERE id < $1 GROUP BY 1 ORDER BY 1', params: [100] });
+  assert.equal(ok.status, 200);
+  const body = (await ok.json()) as { columns: { name: string; type: string }[]; rows: unknown[][]; tables: unknown[] };
+  assert.deepEqual(body.columns, [{ name: 'country', type: 'VARCHAR' }, { name: 'n', type: 'BIGINT' }, { name: 'total', type: 'DOUBLE' }]);
+  assert.deepEqual(body.rows.map((r) => [r[0], r[1]]), COUNTRIES.slice().sort().map((c) => [c, '20']));
+  const all = await post({ sql: 'SELECT id, ts, tags, customer FROM orders ORDER BY id' });
+  const allBody = (await all.json()) as { rows: unknown[][] };
+  assert.equal(allBody.rows.length, HOURS * PER_HOUR);
+  assert.deepEqual(allBody.rows[1], ['1', '2026-11-22 00:01:00+00', ['t1', 'x'], { name: 'c1', vip: false }]);
+
+  const cases: [unknown, number, string, string][] = [
+    [{ sql: 'SELEC 1' }, 400, 'OXBOW_QUERY_SYNTAX', '42601'],
+    [{ sql: "COPY orders TO '/tmp/x.csv'" }, 403, 'OXBOW_QUERY_NOT_ALLOWED', '42501'],
+    [{ sql: 'SELECT * FROM nope' }, 404, 'OXBOW_QUERY_UNKNOWN_TABLE', '42P01'],
+    [{ sql: 'SELECT no_such_column FROM orders' }, 422, 'OXBOW_QUERY_FAILED', '42703'],
+    ['{not json', 400, 'OXBOW_HTTP_BAD_REQUEST', '22P02'],
+    [{ query: 'SELECT 1' }, 400, 'OXBOW_HTTP_BAD_REQUEST', '22023'],
+  ];
+  for (const [request, status, code, sqlState] of cases) {
+    const res = await post(request);
+    const error = ((await res.json()) as { error: { code: string; sqlState: string; message: string } }).error;
+    assert.deepEqual([res.status, error.code, error.sqlState], [status, code, sqlState], JSON.stringify(request));
+    assert.ok(error.message.length > 10);
+  }
+  assert.equal((await fetch(`http://${server.address}/v1/health`)).status, 200);
 });
