@@ -1,5 +1,15 @@
-// `oxbow up`: runs the lake in one process on embedded defaults (the broker, a stream worker per dataset) and prints its endpoints.
+// `oxbow up`: runs the lake in one process on embedded defaults (the broker, a stream worker and a sink per dataset,
+// the catalog with its crawler, the SQL endpoints) and prints its endpoints.
+import path from 'node:path';
 import { Broker } from '../broker/index.ts';
+import { lakeTables } from '../catalog/lake-tables.ts';
+import { openCatalog } from '../catalog/open.ts';
+import { CrawlScheduler } from '../catalog/scheduler.ts';
+import type { CatalogStore } from '../catalog/store.ts';
+import { LakeEngine } from '../query/engine.ts';
+import { lakeExecutor } from '../query/executor.ts';
+import { SqlHttpServer } from '../query/http.ts';
+import { PgWireServer } from '../query/pgwire/index.ts';
 import { loadConfig, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
 import type { LakeSink} from '../sink/index.ts';
 import { sinkSummary, startSinkFromConfig } from '../sink/index.ts';
@@ -8,16 +18,21 @@ import { StreamWorker } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './broker.ts';
 
-const USAGE = `Usage: oxbow up [--config <file>] [--data-dir <dir>] [--kafka-port <n>]
+const USAGE = `Usage: oxbow up [--config <file>] [--data-dir <dir>] [--kafka-port <n>] [--http-port <n>] [--pg-port <n>]
 
 Runs every role of the lake in this process with embedded defaults and prints the endpoints: the embedded Kafka
-broker (or none when kafka.brokers names an external cluster), and per dataset declared in the config a stream worker
-and a lake sink writing the golden zone. SIGTERM or SIGINT stops the stream workers (outputs in flight are finished
-and committed), then the sinks (open files are committed), then the broker.
+broker (or none when kafka.brokers names an external cluster); per dataset declared in the config a stream worker and
+a lake sink writing the golden zone; the catalog, crawled every catalog.crawlIntervalMs and after each sink commit;
+and SQL over HTTP (POST /v1/sql) and the PostgreSQL wire protocol (psql, BI tools). SIGTERM or SIGINT stops the SQL
+endpoints, the stream workers (outputs in flight are finished and committed), the sinks (open files are committed),
+the crawler and then the broker.
   --config <file>     lake declaration (default ./oxbow.config.ts when present)
-  --data-dir <dir>    root of all state: <dir>/broker, and <dir>/stream, <dir>/lake and <dir>/sink unless
-                      stream.stateDir, storage.url or sink.workDir are set (default ./data)
-  --kafka-port <n>    port of the embedded Kafka broker (default 9092; 0 picks a free port)`;
+  --data-dir <dir>    root of all state: <dir>/broker, and <dir>/stream, <dir>/lake, <dir>/sink, <dir>/catalog.db
+                      and <dir>/query-cache unless the config sets stream.stateDir, storage.url, sink.workDir,
+                      catalog.url or query.cacheDir (default ./data)
+  --kafka-port <n>    port of the embedded Kafka broker (default 9092; 0 picks a free port)
+  --http-port <n>     port of the HTTP SQL endpoint (default 8686; 0 picks a free port)
+  --pg-port <n>       port of the PostgreSQL wire endpoint (default 5433; 0 picks a free port)`;
 
 /** Width of the endpoint names in the printed list, so their values line up. */
 const LABEL_WIDTH = 9;
@@ -25,32 +40,73 @@ const LABEL_WIDTH = 9;
 const defaultOf = (key: string) => SETTINGS.find((s) => s.key === key)?.default;
 
 export async function up(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' } }, USAGE);
+  const { values, positionals } = parse(
+    argv,
+    { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' }, 'http-port': { type: 'string' }, 'pg-port': { type: 'string' } },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (positionals.length > 0) throw usageError(`up takes no arguments, got ${JSON.stringify(positionals[0])}`, USAGE);
   const dataDir = (values['data-dir'] as string | undefined) ?? './data';
-  const overrides: OxbowConfigInput = { broker: { port: settingFlag(values['kafka-port']), dataDir: `${dataDir}/broker` } };
+  const overrides: OxbowConfigInput = {
+    broker: { port: settingFlag(values['kafka-port']), dataDir: `${dataDir}/broker` },
+    server: { httpPort: settingFlag(values['http-port']), pgPort: settingFlag(values['pg-port']) },
+  };
   const config = await loadConfig({ file: values.config as string | undefined, overrides });
   // The status files follow the data directory unless the config put them somewhere of its own.
   const stateDir = config.stream.stateDir === defaultOf('stream.stateDir') ? `${dataDir}/stream` : config.stream.stateDir;
   const storageUrl = config.storage.url === defaultOf('storage.url') ? `${dataDir}/lake` : config.storage.url;
   const workDir = config.sink.workDir === defaultOf('sink.workDir') ? `${dataDir}/sink` : config.sink.workDir;
+  const catalogUrl = config.catalog.url === defaultOf('catalog.url') ? `${dataDir}/catalog.db` : config.catalog.url;
+  const cacheDir = config.query.cacheDir === defaultOf('query.cacheDir') ? `${dataDir}/query-cache` : config.query.cacheDir;
   const store = await openObjectStore(storageUrl);
+  let catalog: CatalogStore;
+  try {
+    catalog = await openCatalog(catalogUrl);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const log = (role: string) => (text: string) => process.stderr.write(`${new Date().toISOString()} ${role}: ${text}\n`);
+  const crawler = new CrawlScheduler({ catalog, store, namespace: config.catalog.namespace, tables: lakeTables(config), intervalMs: config.catalog.crawlIntervalMs, log: log('catalog') });
+  void crawler.crawlNow();
 
   const external = config.kafka.brokers.length > 0;
   const broker = external ? null : await Broker.start(config.broker);
   const brokers = broker ? [broker.address] : config.kafka.brokers;
   let workers: StreamWorker[] = [];
-  let sinks: LakeSink[];
+  let sinks: LakeSink[] = [];
+  let engine: LakeEngine | null = null;
+  let http: SqlHttpServer | null = null;
+  let pg: PgWireServer | null = null;
+  const q = config.query;
   try {
     workers = await startWorkers(config, brokers, stateDir);
-    sinks = await startSinks(config, brokers, store, workDir);
+    sinks = await startSinks(config, brokers, store, workDir, () => crawler.crawlSoon());
+    engine = await LakeEngine.create({
+      catalog,
+      store,
+      namespace: config.catalog.namespace,
+      threads: q.threads,
+      memoryLimit: q.memoryLimit,
+      timeoutMs: q.timeoutMs,
+      maxRows: q.maxRows,
+      cacheDir: path.resolve(cacheDir),
+      cacheBytes: q.cacheBytes,
+    });
+    http = await SqlHttpServer.start({ engine, host: config.server.host, port: config.server.httpPort, log: log('http') });
+    pg = await PgWireServer.start({ executor: lakeExecutor(engine), host: config.server.host, port: config.server.pgPort, log: log('postgres') });
   } catch (err) {
+    await http?.close();
+    engine?.close();
     await stopWorkers(workers);
+    await stopSinks(sinks);
+    await crawler.close();
     await broker?.close();
+    await catalog.close();
     await store.close();
     throw err;
   }
@@ -66,14 +122,24 @@ export async function up(argv: string[]): Promise<number> {
         return line('stream', `${w.dataset.name}: ${t.raw} → ${t.processed} (dead letters: ${t.dlq})`);
       });
   const lake = line('lake', `${store.url}    (golden zone: golden/<topic>/YYYY/MM/DD/HH/; try: oxbow lake ls <dataset> --storage ${storageUrl})`);
-  process.stdout.write(['Oxbow is up.', kafka, ...streams, lake, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
+  const catalogLine = line('catalog', `${catalog.url}    (crawled every ${config.catalog.crawlIntervalMs} ms and after each sink commit)`);
+  const httpLine = line('http', `http://${http.address}/v1/sql    (try: curl -s http://${http.address}/v1/sql -d '{"sql":"SELECT 42"}')`);
+  const pgLine = line('postgres', `${pg.address}    (try: psql -h ${config.server.host} -p ${pg.port} -c 'SELECT 42')`);
+  process.stdout.write(['Oxbow is up.', kafka, ...streams, lake, catalogLine, httpLine, pgLine, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
 
+  const running = { http, pg, engine };
   return runUntilSignal(async () => {
-    // Workers first: they finish their outputs and commit through the broker, which must still be there; then the
-    // sinks, which commit what the workers produced last.
+    // Queries first; then the workers: they finish their outputs and commit through the broker, which must still be
+    // there; then the sinks, which commit what the workers produced last; then a last crawl sees those files.
+    await running.http.close();
+    await running.pg.close();
+    running.engine.close();
     await stopWorkers(workers);
     await stopSinks(sinks);
+    await crawler.crawlNow();
+    await crawler.close();
     await broker?.close();
+    await catalog.close();
     await store.close();
   });
 }
@@ -82,9 +148,9 @@ function sinkLog(dataset: string): (line: string) => void {
   return (line) => process.stderr.write(`${new Date().toISOString()} sink ${dataset}: ${line}\n`);
 }
 
-async function startSinks(config: OxbowConfig, brokers: string[], store: ObjectStore, workDir: string): Promise<LakeSink[]> {
+async function startSinks(config: OxbowConfig, brokers: string[], store: ObjectStore, workDir: string, onCommit: () => void): Promise<LakeSink[]> {
   const started = await Promise.allSettled(
-    Object.values(config.datasets).map((dataset) => startSinkFromConfig({ config, dataset, brokers, store, log: sinkLog(dataset.name), workDir })),
+    Object.values(config.datasets).map((dataset) => startSinkFromConfig({ config, dataset, brokers, store, log: sinkLog(dataset.name), workDir, onCommit })),
   );
   const sinks = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r) => r.status === 'rejected');

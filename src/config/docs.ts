@@ -22,7 +22,7 @@ export function settingType(s: Setting): string | null {
   if (allowed.startsWith('"always"')) return 'fsync policy';
   if (allowed.startsWith('a list of field names')) return 'list of field names';
   if (allowed.startsWith('one of ')) return 'choice';
-  if (allowed.startsWith('a host name') || allowed.startsWith('a directory') || allowed.startsWith('letters') || allowed.startsWith('"default"') || allowed.startsWith('an IANA') || allowed.startsWith('a size such as')) return 'string';
+  if (allowed.startsWith('a host name') || allowed.startsWith('a directory') || allowed.startsWith('letters') || allowed.startsWith('"default"') || allowed.startsWith('an IANA') || allowed.startsWith('a size such as') || allowed.startsWith('a SQLite') || allowed.startsWith('a name of')) return 'string';
   return null;
 }
 

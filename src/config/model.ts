@@ -85,6 +85,12 @@ export type OxbowConfig = {
     /** How often the crawler runs under `oxbow up`; 0 only by command. */
     crawlIntervalMs: number;
   };
+  server: {
+    /** Address the HTTP and PostgreSQL endpoints of `oxbow up` listen on. */
+    host: string;
+    httpPort: number;
+    pgPort: number;
+  };
   query: {
     threads: number;
     memoryLimit: string;
@@ -107,6 +113,7 @@ export type OxbowConfigInput = {
   sink?: { [K in keyof OxbowConfig['sink']]?: OxbowConfig['sink'][K] | string | undefined };
   catalog?: { [K in keyof OxbowConfig['catalog']]?: OxbowConfig['catalog'][K] | string | undefined };
   query?: { [K in keyof OxbowConfig['query']]?: OxbowConfig['query'][K] | string | undefined };
+  server?: { [K in keyof OxbowConfig['server']]?: OxbowConfig['server'][K] | string | undefined };
   datasets?: Record<string, DatasetDeclaration | undefined>;
 };
 
@@ -211,6 +218,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'catalog.url', default: './data/catalog.db', parse: text(/^\S.*$/, 'a SQLite file path (or sqlite:path), or postgres://user@host:port/database'), doc: 'Where the catalog lives: a SQLite file (the embedded default) or a PostgreSQL database shared by several machines.' },
   { key: 'catalog.namespace', default: 'lake', parse: text(/^[A-Za-z_][\w-]{0,127}$/, 'a name of letters, digits, "_" or "-"'), doc: "Namespace (SQL schema) of the lake's tables." },
   { key: 'catalog.crawlIntervalMs', default: 30_000, parse: duration(0), doc: 'How often `oxbow up` crawls the golden zone into the catalog; 0 crawls only on `oxbow catalog crawl`.' },
+  { key: 'server.host', default: '127.0.0.1', parse: text(/^[\w.:-]+$/, 'a host name or IP address'), doc: 'Address the SQL endpoints of `oxbow up` (HTTP and PostgreSQL wire) listen on; loopback until authentication exists.' },
+  { key: 'server.httpPort', default: 8686, parse: int(0, 65535), doc: 'Port of the HTTP SQL endpoint (`POST /v1/sql`); 0 picks a free one.' },
+  { key: 'server.pgPort', default: 5433, parse: int(0, 65535), doc: 'Port of the PostgreSQL wire endpoint (psql, BI tools, JDBC); 0 picks a free one.' },
   { key: 'query.threads', default: 2, parse: int(1, 256), doc: 'DuckDB threads of the SQL engine.' },
   { key: 'query.memoryLimit', default: '1GB', parse: text(/^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/, 'a size such as "1GB"'), doc: 'DuckDB memory limit of the SQL engine.' },
   { key: 'query.timeoutMs', default: 60_000, parse: duration(1), doc: 'A query running longer is stopped with OXBOW_QUERY_TIMEOUT.' },

@@ -12,6 +12,8 @@ export type SinkStartInput = {
   log: (line: string) => void;
   /** Overrides `sink.workDir` (e.g. under `oxbow up --data-dir`). */
   workDir?: string;
+  /** Told after each commit (oxbow up crawls the catalog then). */
+  onCommit?: () => void;
 };
 
 export function startSinkFromConfig(input: SinkStartInput): Promise<LakeSink> {
@@ -35,6 +37,7 @@ export function startSinkFromConfig(input: SinkStartInput): Promise<LakeSink> {
     writerThreads: s.writerThreads,
     sessionTimeoutMs: s.sessionTimeoutMs,
     offsetCommitIntervalMs: s.offsetCommitIntervalMs,
+    ...(input.onCommit === undefined ? {} : { onCommit: input.onCommit }),
   });
 }
 

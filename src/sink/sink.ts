@@ -56,6 +56,8 @@ export type LakeSinkOptions = {
   closeTimeoutMs?: number;
   /** Temporary objects left by interrupted writes are removed at start once they are at least this old. */
   leftoverAgeMs?: number;
+  /** Called after each unit is visible, with its files' keys (e.g. to tell the catalog); errors are logged, not fatal. */
+  onCommit?: (committed: { partition: number; keys: string[]; rows: number }) => void;
   now?: () => number;
 };
 
@@ -95,7 +97,7 @@ const DEFAULTS = {
   leftoverAgeMs: 15 * 60_000,
 };
 
-type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowGroupRows'>> & Pick<LakeSinkOptions, 'partitioning' | 'rowGroupRows'>;
+type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>> & Pick<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>;
 
 const FETCH_MAX_BYTES = 8 * 1024 ** 2;
 const FETCH_PARTITION_MAX_BYTES = 2 * 1024 ** 2;
@@ -577,6 +579,8 @@ export class LakeSink {
   async #commitUnit(lane: Lane, unit: Unit): Promise<void> {
     const done = new Set<OpenFile>();
     let rejectsSent = false;
+    const committedKeys: string[] = [];
+    let committedRows = 0;
     for (let attempt = 0; ; attempt++) {
       if (lane.revoked || this.#abandoned) return;
       try {
@@ -608,6 +612,8 @@ export class LakeSink {
             if (lane.revoked || this.#abandoned) return;
             await this.#o.store.put(s.key, { path: s.local });
             done.add(s.file);
+            committedKeys.push(s.key);
+            committedRows += s.rows;
             this.counters.filesCommitted++;
             this.counters.rowsCommitted += s.rows;
             this.counters.bytesCommitted += s.bytes;
@@ -620,6 +626,13 @@ export class LakeSink {
         this.counters.commitsBy[unit.reason] = (this.counters.commitsBy[unit.reason] ?? 0) + 1;
         this.counters.lastCommitAtMs = this.#o.now();
         if (unit.lastOffset + 1n > lane.doneOffset) lane.doneOffset = unit.lastOffset + 1n;
+        if (this.#o.onCommit !== undefined && committedKeys.length > 0) {
+          try {
+            this.#o.onCommit({ partition: unit.partition, keys: committedKeys, rows: committedRows });
+          } catch (err) {
+            this.#o.log(`the commit listener failed: ${describeError(err)}`);
+          }
+        }
         return;
       } catch (err) {
         if (lane.revoked || this.#abandoned) return;

@@ -10,7 +10,8 @@ import { defer, eventually, OXBOW_BIN, ROOT, run, startBroker, tempDir } from '.
 
 /** `oxbow up <args>` as a child process; `ready()` resolves with its standard output once it printed every endpoint. */
 function startUp(t: TestContext, args: string[]) {
-  const child = spawn(process.execPath, [OXBOW_BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Free ports for the SQL endpoints, so tests running side by side do not collide.
+  const child = spawn(process.execPath, [OXBOW_BIN, 'up', '--http-port', '0', '--pg-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -52,7 +53,10 @@ test('oxbow up without datasets prints the broker and a hint where to declare da
   const address = kafkaAddress(lines[1]);
   assert.equal(lines[2], `  stream   no datasets declared; declare them in ${emptyConfig} with defineLake({ datasets: {...} }), see docs/stream.md`);
   assert.match(lines[3]!, /^ {2}lake {5}file:\/\/\/.*\/lake\/lake {4}\(golden zone: golden\/<topic>\/YYYY\/MM\/DD\/HH\/; try: oxbow lake ls <dataset> --storage .*\)$/);
-  assert.equal(lines[4], `  data     ${path.join(dataDir, 'lake')}`);
+  assert.match(lines[4]!, /^ {2}catalog {2}sqlite:\/\/\/.*\/lake\/catalog\.db {4}\(crawled every 30000 ms and after each sink commit\)$/);
+  assert.match(lines[5]!, /^ {2}http {5}http:\/\/127\.0\.0\.1:\d+\/v1\/sql {4}\(try: curl /);
+  assert.match(lines[6]!, /^ {2}postgres 127\.0\.0\.1:\d+ {4}\(try: psql -h 127\.0\.0\.1 -p \d+ -c 'SELECT 42'\)$/);
+  assert.equal(lines[7], `  data     ${path.join(dataDir, 'lake')}`);
   const md = JSON.parse((await run('kcat', ['-b', address, '-L', '-J'])).stdout.toString()) as { brokers: { id: number; name: string }[] };
   assert.deepEqual(md.brokers.map((x) => `${x.id}@${x.name}`), [`1@${address}`]);
   await run('kcat', ['-b', address, '-P', '-t', 'from-kcat'], { input: 'hello\n' });
@@ -60,7 +64,7 @@ test('oxbow up without datasets prints the broker and a hint where to declare da
   up.child.kill('SIGTERM');
   assert.equal(await up.exited, 0);
   assert.match(up.stderr(), /SIGTERM: shutting down\nstopped cleanly\n$/);
-  assert.deepEqual((await readdir(path.join(dataDir, 'lake'))).sort(), ['broker', 'lake']);
+  assert.deepEqual((await readdir(path.join(dataDir, 'lake'))).filter((n) => !n.startsWith('catalog.db-')).sort(), ['broker', 'catalog.db', 'lake', 'query-cache']);
 });
 
 test('oxbow up runs a stream worker per dataset: JSON lines from kcat come out processed with _source, a bad line on the dlq', async (t) => {
@@ -72,6 +76,7 @@ test('oxbow up runs a stream worker per dataset: JSON lines from kcat come out p
     `import { defineLake, validate } from ${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))};
 export default defineLake({
   stream: { offsetCommitIntervalMs: 200 },
+  sink: { rotateScheduleIntervalMs: '300ms' },
   datasets: {
     orders: {
       schema: { type: 'object', properties: { id: { type: 'integer' }, item: { type: 'string' } }, required: ['id', 'item'], additionalProperties: false },
@@ -85,7 +90,7 @@ export default defineLake({
   const lines = (await up.ready()).split('\n');
   const address = kafkaAddress(lines[1]);
   assert.equal(lines[2], '  stream   orders: orders.raw → orders.processed (dead letters: orders.dlq)');
-  assert.equal(lines[4], `  data     ${dataDir}`);
+  assert.equal(lines[7], `  data     ${dataDir}`);
 
   const input = ['{"id": 1, "item": "apple"}', '{"id": 2, "item": "pear"}', 'not json at all', '{"id": 3, "item": "plum"}'];
   await run('kcat', ['-b', address, '-P', '-t', 'orders.raw', '-K', '|'], { input: input.map((l, i) => `k${i}|${l}`).join('\n') + '\n' });
@@ -119,12 +124,25 @@ export default defineLake({
   }, 10_000, 'a status file counting 4 records');
   assert.deepEqual(status.counters, { recordsIn: 4, processed: 3, filtered: {}, deadLettered: { OXBOW_STREAM_INVALID_JSON: 1 } });
 
+  // The sink commits the file (wall-clock rule of 300 ms), the catalog is crawled after the commit, and both SQL
+  // endpoints see the three records.
+  const httpUrl = /^ {2}http {5}(http:\S+)/m.exec(lines.join('\n'))![1]!;
+  const pgPort = /^ {2}postgres 127\.0\.0\.1:(\d+)/m.exec(lines.join('\n'))![1]!;
+  const rows = await eventually(async () => {
+    const res = await fetch(httpUrl, { method: 'POST', body: JSON.stringify({ sql: 'SELECT id, item, _source_offset FROM orders ORDER BY id' }) });
+    const body = (await res.json()) as { rows?: unknown[][] };
+    return body.rows?.length === 3 ? body.rows : undefined;
+  }, 20_000, 'the three records through POST /v1/sql');
+  assert.deepEqual(rows, [['1', 'apple', '0'], ['2', 'pear', '1'], ['3', 'plum', '3']]);
+  const psql = await run('psql', ['-h', '127.0.0.1', '-p', pgPort, '-U', 'analyst', '-d', 'lake', '-At', '-F', ',', '-c', 'SELECT item, id * 10 FROM lake.orders WHERE id > 1 ORDER BY id']);
+  assert.equal(psql.stdout.toString(), 'pear,20\nplum,30\n');
+
   up.child.kill('SIGTERM');
   assert.equal(await up.exited, 0, up.stderr());
   // The worker stops, with its counts, then the sink, which commits the open file, then the broker.
-  assert.match(up.stderr(), /SIGTERM: shutting down\n(?:.*\n)*.* stream orders: stopped: 4 in, 3 processed, 0 filtered, 1 dead-lettered\n(?:.*\n)*.* sink orders: stopped: 3 read, 3 rows in 1 files committed, 0 already in the lake, 0 dead-lettered\nstopped cleanly\n$/);
+  assert.match(up.stderr(), /SIGTERM: shutting down\n(?:.*\n)*.* stream orders: stopped: 4 in, 3 processed, 0 filtered, 1 dead-lettered\n(?:.*\n)*.* sink orders: stopped: 3 read, 3 rows in 1 files committed, 0 already in the lake, 0 dead-lettered\n(?:.*\n)*stopped cleanly\n$/);
   assert.doesNotMatch(up.stderr(), /failed|bug/);
-  assert.deepEqual((await readdir(dataDir)).sort(), ['broker', 'lake', 'sink', 'stream']);
+  assert.deepEqual((await readdir(dataDir)).filter((n) => !n.startsWith('catalog.db-')).sort(), ['broker', 'catalog.db', 'lake', 'query-cache', 'sink', 'stream']);
   // The three processed records are in the golden zone, in the hour partition of their Kafka timestamp.
   const ls = await run(process.execPath, [OXBOW_BIN, 'lake', 'ls', 'orders', '--storage', path.join(dataDir, 'lake'), '--config', configFile, '--format', 'json']);
   const listing = JSON.parse(ls.stdout.toString()) as { partitions: { path: string; rows: number; files: { key: string; rows: number }[] }[] };
@@ -154,7 +172,11 @@ test('with kafka.brokers set, oxbow up runs no broker of its own and its workers
   assert.equal(await up.exited, 0, up.stderr());
   assert.match(up.stderr(), /SIGINT: shutting down\n(?:.*\n)*.* stream clicks: stopped: 1 in, 1 processed, 0 filtered, 0 dead-lettered\n.* sink clicks: stopped: 1 read, 1 rows in 1 files committed, 0 already in the lake, 0 dead-lettered\nstopped cleanly\n$/);
   assert.deepEqual(await readdir(dir).then((names) => names.sort()), ['lake', 'oxbow.config.ts', 'state'], 'status files in stream.stateDir');
-  assert.deepEqual((await readdir(path.join(dir, 'lake'))).sort(), ['lake', 'sink'], 'no embedded broker under --data-dir, only the golden zone and the sink work directory');
+  assert.deepEqual(
+    (await readdir(path.join(dir, 'lake'))).filter((n) => !n.startsWith('catalog.db-')).sort(),
+    ['catalog.db', 'lake', 'query-cache', 'sink'],
+    'no embedded broker under --data-dir: only the catalog, the golden zone and the sink and query work directories',
+  );
 });
 
 test('oxbow up exits 1 naming the problem when a worker cannot start, and releases the broker it started', async (t) => {
