@@ -132,11 +132,60 @@ export function escapePartitionValue(value: string): string {
 export function eventTimeMs(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? Math.floor(value) : null;
   if (typeof value !== 'string') return null;
+  const fast = utcDateTimeMs(value);
+  if (fast !== null) return fast;
   const m = DATE_TIME.exec(value);
   if (m === null) return null;
   const [, date, time, fraction, offset] = m as unknown as [string, string, string, string | undefined, string];
+  // Date.parse rolls an impossible day over (February 30th into March); such a date is not an event time.
+  const [year, month, day] = [digits(date, 0, 4), digits(date, 5, 2), digits(date, 8, 2)];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (month < 1 || month > 12 || day < 1 || day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  if (digits(time, 0, 2) > 23 || digits(time, 3, 2) > 59 || digits(time, 6, 2) > 59) return null;
   const ms = Date.parse(`${date}T${time}.${(fraction ?? '').padEnd(3, '0').slice(0, 3)}${offset.toUpperCase()}`);
   return Number.isNaN(ms) ? null : ms;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digits(text: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * The common shape `YYYY-MM-DDTHH:MM:SS[.fff…]Z` read without a regular expression or a Date; null for any other
+ * shape (offsets, a space for T, an impossible date), which the general path then reads.
+ */
+function utcDateTimeMs(text: string): number | null {
+  const n = text.length;
+  if (n < 20 || (text.charCodeAt(n - 1) !== 90 /* Z */) || text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return null;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  let ms = 0;
+  if (n > 20) {
+    if (text[19] !== '.' || n === 21) return null;
+    for (let i = 20, scale = 100; i < n - 1; i++, scale /= 10) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      if (scale >= 1) ms += d * scale;
+    }
+  }
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC reads years 0–99 as 1900–1999.
+  return year < 100 ? null : t;
 }
 
 type ZonedParts = Record<TimeToken, string>;
@@ -193,7 +242,21 @@ export function createPartitioner(options: PartitionerOptions): Partitioner {
     const firstTime = segments.findIndex((s) => s !== 'fields' && s.some((p) => p.kind === 'token' && p.name !== 'topic'));
     segments.splice(firstTime, 0, 'fields');
   }
-  const zoned = zonedPartsFn(timeZone);
+  const zonedUncached = zonedPartsFn(timeZone);
+  // Records come roughly in time order, so the calendar parts of a bucket of time are worked out once: an hour in UTC;
+  // a minute elsewhere (every zone's hours start on a whole minute of UTC).
+  const bucketMs = timeZone === 'UTC' ? 3_600_000 : 60_000;
+  const partsCache = new Map<number, ZonedParts>();
+  const zoned = (ms: number): ZonedParts => {
+    const bucket = Math.floor(ms / bucketMs);
+    let parts = partsCache.get(bucket);
+    if (parts === undefined) {
+      if (partsCache.size >= 4096) partsCache.clear();
+      parts = zonedUncached(ms);
+      partsCache.set(bucket, parts);
+    }
+    return parts;
+  };
   const eventTimeField = options.eventTimeField ?? null;
 
   function partitionPath(input: PartitionInput): PartitionResult {

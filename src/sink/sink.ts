@@ -21,6 +21,7 @@ import { processedSchema, type ResolvedDataset } from '../stream/dataset.ts';
 import { SinkError, SinkRecordCode } from './errors.ts';
 import { dataFileName, parseDataFileName, type ParquetCodec } from './file-name.ts';
 import { mapJsonSchema, type ParquetSchemaMapping } from './parquet-schema.ts';
+import { topLevelFieldReader } from './json-fields.ts';
 import { ParquetWriter } from './parquet-writer.ts';
 import { createPartitioner, type Granularity, type Partitioner } from './partitioner.ts';
 import { OpenFileTracker, openFileKey, type RotateReason, type RotationPolicy } from './rotation.ts';
@@ -100,6 +101,7 @@ const DEFAULTS = {
 type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>> & Pick<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>;
 
 const FETCH_MAX_BYTES = 8 * 1024 ** 2;
+const CONSUMER_BUFFER_RECORDS = 65_536;
 const FETCH_PARTITION_MAX_BYTES = 2 * 1024 ** 2;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 10_000;
@@ -194,7 +196,8 @@ export class LakeSink {
 
   #o: ResolvedSinkOptions;
   #partitioner: Partitioner;
-  #needsValue: boolean;
+  /** Reads the fields that place a record (event time, field partitions); null when placing needs none. */
+  #fields: ((bytes: Uint8Array) => Record<string, unknown> | null) | null;
   #mapping: ParquetSchemaMapping;
   #tracker: OpenFileTracker;
   #writer: ParquetWriter;
@@ -236,7 +239,8 @@ export class LakeSink {
     this.#producer = parts.producer;
     this.#workDir = parts.workDir;
     this.#tracker = new OpenFileTracker(o.rotation, { now: o.now });
-    this.#needsValue = o.dataset.eventTimeField !== null || (o.partitioning?.fieldPartitions?.length ?? 0) > 0;
+    const placing = [...(o.dataset.eventTimeField === null ? [] : [o.dataset.eventTimeField]), ...(o.partitioning?.fieldPartitions ?? [])];
+    this.#fields = placing.length === 0 ? null : topLevelFieldReader(placing);
     this.#prefix = listingPrefix(parts.partitioner.pathFormat, this.topic);
   }
 
@@ -312,7 +316,9 @@ export class LakeSink {
     let attempt = 0;
     while (!this.#closing) {
       try {
-        const stream = await this.#consumer.consume({ topics: [this.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500 });
+        // The client fetches again only while its buffer is below highWaterMark records; a buffer that holds a few
+        // fetches keeps the next fetch in flight while this one is placed (the client's default, 1024, is far less than one fetch).
+        const stream = await this.#consumer.consume({ topics: [this.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500, highWaterMark: CONSUMER_BUFFER_RECORDS });
         this.#stream = stream;
         if (this.#closing) {
           await stream.close();
@@ -517,17 +523,12 @@ export class LakeSink {
     const bytes = m.value;
     if (!isUtf8(bytes)) return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is not valid UTF-8' };
     let value: Record<string, unknown> = {};
-    if (this.#needsValue || bytes[0] !== 0x7b) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(bytes.toString('utf8'));
-      } catch (err) {
-        return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: `the processed value is not JSON: ${(err as Error).message}` };
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is JSON but not an object' };
-      }
-      value = parsed as Record<string, unknown>;
+    if (this.#fields !== null) {
+      const fields = this.#fields(bytes);
+      if (fields === null) return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: notAnObject(bytes) };
+      value = fields;
+    } else if (bytes[0] !== 0x7b) {
+      return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: notAnObject(bytes) };
     }
     const where = this.#partitioner.partitionPath({ value, kafkaTimestampMs: Number(m.timestamp) });
     if (!where.ok) return where;
@@ -834,6 +835,17 @@ export class LakeSink {
     this.#writer.closeSync();
     await rm(this.#workDir, { recursive: true, force: true });
   }
+}
+
+/** Why a value the field reader refused is not a JSON object, in the words of JSON.parse where it has them. */
+function notAnObject(bytes: Buffer): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    return `the processed value is not JSON: ${(err as Error).message}`;
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? 'the processed value is not a JSON object' : 'the processed value is JSON but not an object';
 }
 
 /** What a held record costs in memory, roughly: its value and the objects around it. */
