@@ -10,6 +10,9 @@ import { quoteString } from '../sink/parquet-schema.ts';
 import { LocalObjectStore, type ObjectStore } from '../storage/index.ts';
 import type { CatalogColumn, CatalogFile, CatalogStore, ColumnStatistics } from './store.ts';
 
+/** The pseudo column statistic the crawler records for each file: how many rows repeat a lineage of that file. */
+export const DUPLICATE_LINEAGE_STAT = '_oxbow_duplicate_lineage';
+
 /** What the crawler needs to know of one table: where its files are and what its columns are. */
 export type CrawlTable = {
   name: string;
@@ -160,6 +163,23 @@ async function footers(connection: DuckDBConnection, table: CrawlTable, locals: 
     let list = byFile.get(file);
     if (list === undefined) byFile.set(file, (list = []));
     list.push({ column: col, min: typeof s.lo === 'string' ? s.lo : null, max: typeof s.hi === 'string' ? s.hi : null, nullCount: s.nulls === null || s.nulls === undefined ? null : Number(s.nulls) });
+  }
+  // Rows that repeat a lineage of their own file (a replay that landed in the same file as the output it replaces):
+  // with none, and no lineage range shared with another file, a query can read the file without the replay rule.
+  const hasLineage = table.columns.some((c) => c.name === '_source_offset');
+  if (hasLineage) {
+    const duplicates = (
+      await connection.runAndReadAll(
+        `SELECT _f AS f, (count(*) FILTER (WHERE _source_offset IS NOT NULL) - count(DISTINCT (_source_topic, _source_partition, _source_offset)) FILTER (WHERE _source_offset IS NOT NULL))::BIGINT AS d ` +
+          `FROM read_parquet([${list}], filename = '_f', union_by_name = true) GROUP BY 1`,
+      )
+    ).getRowObjectsJson();
+    for (const d of duplicates) {
+      const file = String(d.f);
+      let list = byFile.get(file);
+      if (list === undefined) byFile.set(file, (list = []));
+      list.push({ column: DUPLICATE_LINEAGE_STAT, min: null, max: null, nullCount: Number(d.d) });
+    }
   }
   return rows.map((r) => {
     const local = String(r.file_name);

@@ -8,6 +8,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DUPLICATE_LINEAGE_STAT } from '../catalog/crawler.ts';
 import { CatalogError, CatalogErrorCode } from '../catalog/errors.ts';
 import type { CatalogColumn, CatalogStore, CatalogTable, FileFilter } from '../catalog/store.ts';
 import { currentRowsSql } from '../sink/lake-view.ts';
@@ -68,7 +69,8 @@ export class LakeEngine {
     const instance = await DuckDBInstance.create(':memory:', { threads: String(o.threads), memory_limit: o.memoryLimit });
     const setup = await instance.connect();
     try {
-      await setup.run("SET TimeZone = 'UTC'");
+      // GLOBAL: every query runs on a connection of its own, and timestamps without a zone must mean UTC in all of them.
+      await setup.run("SET GLOBAL TimeZone = 'UTC'");
       await setup.run(`SET allowed_directories = [${readable.map(quoteString).join(', ')}]`);
       await setup.run('SET enable_external_access = false');
       await setup.run('SET autoinstall_known_extensions = false');
@@ -111,11 +113,23 @@ export class LakeEngine {
       for (const [name, table] of seen) {
         const prunable = counts.get(name) === 1 && top.type === 'SELECT_NODE' && top.from_table?.type === 'BASE_TABLE' && top.from_table.table_name === name;
         const filter = prunable ? fileFilter(top.where_clause, table, String(top.from_table?.alias ?? '')) : {};
-        const [all, files] = await Promise.all([this.#o.catalog.listPaths(table.namespace, table.name), this.#o.catalog.listFiles(table.namespace, table.name, filter)]);
-        const columns = (await this.#o.catalog.schemaVersions(table.namespace, table.name)).at(-1)?.columns ?? [];
+        const [partitions, files, versions] = await Promise.all([
+          this.#o.catalog.listPartitions(table.namespace, table.name),
+          this.#o.catalog.listFiles(table.namespace, table.name, filter),
+          this.#o.catalog.schemaVersions(table.namespace, table.name),
+        ]);
+        const columns = versions.at(-1)?.columns ?? [];
         const locals = await this.#stage(files.map((f) => ({ key: f.path, size: f.size })));
-        await connection.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(name)} AS ${viewSql(locals, columns)}`);
-        tables.push({ name, filesTotal: all.size, filesRead: files.length });
+        const local = new Map(files.map((f, i) => [f, locals[i]!]));
+        const dedupe = new Set(filesNeedingDedupe(files));
+        const view = viewSql(
+          files.filter((f) => !dedupe.has(f)).map((f) => local.get(f)!),
+          files.filter((f) => dedupe.has(f)).map((f) => local.get(f)!),
+          columns,
+          versions.length > 1,
+        );
+        await connection.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(name)} AS ${view}`);
+        tables.push({ name, filesTotal: partitions.reduce((n, p) => n + p.fileCount, 0), filesRead: files.length });
       }
       const statement = analysis.qualified ? await this.#unqualified(connection, analysis.ast) : sql;
       // One row more than allowed tells a result that is too large, without reading all of it.
@@ -246,14 +260,69 @@ function walk(node: unknown, visit: (node: Record<string, unknown>) => void): vo
   for (const value of Object.values(node)) if (typeof value === 'object' && value !== null) walk(value, visit);
 }
 
-/** The view a query reads for one table: the current rows of its files, with every column of its latest schema. */
-export function viewSql(localPaths: readonly string[], columns: readonly CatalogColumn[]): string {
+/**
+ * The view a query reads for one table: the rows of `plain` files as they are, the current rows of `dedupe` files (the
+ * replay rule of lake-view.ts), with every column of the latest schema. `evolved`: files may differ in their columns,
+ * so they are merged by name (which costs DuckDB a look at every file's schema), and columns that older files lack
+ * read as null.
+ */
+export function viewSql(plain: readonly string[], dedupe: readonly string[], columns: readonly CatalogColumn[], evolved: boolean): string {
   const typedNulls = columns.length === 0 ? 'SELECT NULL AS _empty' : `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdentifier(c.name)}`).join(', ')}`;
-  if (localPaths.length === 0) return `${typedNulls} WHERE false`;
-  // The empty typed branch gives columns that older files lack (schema evolution) their type; they read as null.
+  if (plain.length === 0 && dedupe.length === 0) return `${typedNulls} WHERE false`;
+  const parts: string[] = [];
+  if (plain.length > 0) parts.push(`SELECT * FROM read_parquet([${plain.map(quoteString).join(', ')}]${evolved ? ', union_by_name = true' : ''})`);
+  if (dedupe.length > 0) parts.push(`SELECT * FROM (${currentRowsSql(dedupe)})`);
+  if (evolved || parts.length > 1) parts.push(`(${typedNulls} WHERE false)`);
+  const body = parts.join(' UNION ALL BY NAME ');
   const names = columns.map((c) => quoteIdentifier(c.name)).join(', ');
-  const body = `SELECT * FROM (${currentRowsSql(localPaths)}) UNION ALL BY NAME (${typedNulls} WHERE false)`;
   return columns.length === 0 ? body : `SELECT ${names} FROM (${body})`;
+}
+
+const LINEAGE = { topic: '_source_topic', partition: '_source_partition', offset: '_source_offset' };
+
+/**
+ * The files the replay rule must look at: those that may share a lineage with another file (their ranges of source
+ * topic, partition and offset overlap, by the catalog's statistics) or with themselves (the crawler counted repeated
+ * lineage in them), and those whose statistics are missing. Reading the rest as they are skips the window that the
+ * rule costs.
+ */
+export function filesNeedingDedupe<F extends { columnStats: { column: string; min: string | null; max: string | null; nullCount: number | null }[] }>(files: readonly F[]): F[] {
+  type Box = { file: F; topic: string; p0: number; p1: number; o0: bigint; o1: bigint };
+  const needs = new Set<F>();
+  const boxes: Box[] = [];
+  for (const file of files) {
+    const stat = (column: string) => file.columnStats.find((c) => c.column === column);
+    const topic = stat(LINEAGE.topic);
+    const partition = stat(LINEAGE.partition);
+    const offset = stat(LINEAGE.offset);
+    const duplicates = stat(DUPLICATE_LINEAGE_STAT);
+    if (duplicates === undefined || duplicates.nullCount !== 0) needs.add(file);
+    if (topic?.min == null || topic.max == null || topic.min !== topic.max || partition?.min == null || partition.max == null || offset?.min == null || offset.max == null) {
+      // Rows without lineage are all current; a file with none at all has no lineage statistics and needs no rule.
+      if (!(topic !== undefined && topic.min === null && topic.max === null && duplicates?.nullCount === 0)) needs.add(file);
+      continue;
+    }
+    boxes.push({ file, topic: topic.min, p0: Number(partition.min), p1: Number(partition.max), o0: BigInt(offset.min), o1: BigInt(offset.max) });
+  }
+  // Overlapping boxes: sorted by topic and first offset, a box overlaps an earlier one of the same topic whose offsets
+  // reach it and whose partitions intersect; files are few enough per query for the inner scan.
+  boxes.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.o0 < b.o0 ? -1 : a.o0 > b.o0 ? 1 : 0));
+  const open: Box[] = [];
+  for (const box of boxes) {
+    for (let i = open.length - 1; i >= 0; i--) {
+      const other = open[i]!;
+      if (other.topic !== box.topic || other.o1 < box.o0) {
+        open.splice(i, 1);
+        continue;
+      }
+      if (other.p0 <= box.p1 && box.p0 <= other.p1) {
+        needs.add(other.file);
+        needs.add(box.file);
+      }
+    }
+    open.push(box);
+  }
+  return files.filter((f) => needs.has(f));
 }
 
 type Node = Record<string, unknown>;
