@@ -75,6 +75,10 @@ export async function oxbowQuery(engine: LakeEngine, sql: string): Promise<Oxbow
   const started = wallMs();
   const result = await engine.query(sql);
   const ms = wallMs() - started;
+  if (process.env.OXBOW_BENCH_PHASES !== undefined) {
+    const p = result.phasesMs;
+    process.stderr.write(`  phases: check ${p.check.toFixed(1)} ms, catalog ${p.catalog.toFixed(1)} ms, views ${p.views.toFixed(1)} ms, run ${p.run.toFixed(1)} ms\n`);
+  }
   const table = result.tables[0];
   return { ms, rows: result.rows, filesTotal: table?.filesTotal ?? 0, filesRead: table?.filesRead ?? 0, engineMs: result.elapsedMs };
 }
