@@ -10,7 +10,7 @@ import { LakeEngine } from '../query/engine.ts';
 import { lakeExecutor } from '../query/executor.ts';
 import { SqlHttpServer } from '../query/http.ts';
 import { PgWireServer } from '../query/pgwire/index.ts';
-import { loadConfig, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
+import { loadConfig, parseDurationMs, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
 import type { LakeSink} from '../sink/index.ts';
 import { sinkSummary, startSinkFromConfig } from '../sink/index.ts';
 import { openObjectStore, type ObjectStore } from '../storage/index.ts';
@@ -32,7 +32,10 @@ the crawler and then the broker.
                       catalog.url or query.cacheDir (default ./data)
   --kafka-port <n>    port of the embedded Kafka broker (default 9092; 0 picks a free port)
   --http-port <n>     port of the HTTP SQL endpoint (default 8686; 0 picks a free port)
-  --pg-port <n>       port of the PostgreSQL wire endpoint (default 5433; 0 picks a free port)`;
+  --pg-port <n>       port of the PostgreSQL wire endpoint (default 5433; 0 picks a free port)
+  --status-every <d>  how often a status line per dataset is printed: records in, processed, filtered, dead-lettered,
+                      lag, files committed, last commit (default 1s on a terminal, where it refreshes in place; 30s
+                      in a log; 0 turns it off)`;
 
 /** Width of the endpoint names in the printed list, so their values line up. */
 const LABEL_WIDTH = 9;
@@ -42,7 +45,7 @@ const defaultOf = (key: string) => SETTINGS.find((s) => s.key === key)?.default;
 export async function up(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' }, 'http-port': { type: 'string' }, 'pg-port': { type: 'string' } },
+    { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'kafka-port': { type: 'string' }, 'http-port': { type: 'string' }, 'pg-port': { type: 'string' }, 'status-every': { type: 'string' } },
     USAGE,
   );
   if (values.help) {
@@ -51,6 +54,10 @@ export async function up(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw usageError(`up takes no arguments, got ${JSON.stringify(positionals[0])}`, USAGE);
   const dataDir = (values['data-dir'] as string | undefined) ?? './data';
+  const tty = process.stderr.isTTY === true;
+  const everyRaw = values['status-every'] as string | undefined;
+  const statusEveryMs = everyRaw === undefined ? (tty ? 1000 : 30_000) : parseDurationMs(/^\d+$/.test(everyRaw) ? Number(everyRaw) : everyRaw);
+  if (statusEveryMs === null || statusEveryMs < 0) throw usageError(`--status-every: ${JSON.stringify(everyRaw)} is not allowed; expected a duration such as 5s, or 0`, USAGE);
   const overrides: OxbowConfigInput = {
     broker: { port: settingFlag(values['kafka-port']), dataDir: `${dataDir}/broker` },
     server: { httpPort: settingFlag(values['http-port']), pgPort: settingFlag(values['pg-port']) },
@@ -128,7 +135,18 @@ export async function up(argv: string[]): Promise<number> {
   process.stdout.write(['Oxbow is up.', kafka, ...streams, lake, catalogLine, httpLine, pgLine, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
 
   const running = { http, pg, engine };
+  // A status line per dataset: on a terminal it refreshes in place; in a log, it is a line of its own.
+  const statusTimer =
+    statusEveryMs === 0
+      ? undefined
+      : setInterval(() => {
+          const text = statusLines(workers, sinks);
+          if (text.length === 0) return;
+          process.stderr.write(tty ? `\r\x1b[K${text.join(' │ ')}` : `${new Date().toISOString()} status: ${text.join(' │ ')}\n`);
+        }, statusEveryMs);
   return runUntilSignal(async () => {
+    clearInterval(statusTimer);
+    if (tty) process.stderr.write('\n');
     // Queries first; then the workers: they finish their outputs and commit through the broker, which must still be
     // there; then the sinks, which commit what the workers produced last; then a last crawl sees those files.
     await running.http.close();
@@ -141,6 +159,24 @@ export async function up(argv: string[]): Promise<number> {
     await broker?.close();
     await catalog.close();
     await store.close();
+  });
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Per dataset: records in, processed, filtered, dead-lettered, raw lag, files committed, and how long since the last commit. */
+export function statusLines(workers: readonly StreamWorker[], sinks: readonly LakeSink[], now = Date.now()): string[] {
+  return workers.map((w) => {
+    const c = w.counters;
+    const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);
+    const dead = Object.values(c.deadLettered).reduce((a, b) => a + b, 0);
+    const lags = w.status().lag.map((l) => l.lag).filter((l): l is number => l !== null);
+    const sink = sinks.find((s) => s.dataset.name === w.dataset.name);
+    const files = sink === undefined ? 0 : sink.counters.filesCommitted;
+    const last = sink?.counters.lastCommitAtMs ?? null;
+    const fresh = last === null ? 'no commit yet' : `last commit ${((now - last) / 1000).toFixed(1)} s ago`;
+    const lag = lags.length === 0 ? '?' : count(lags.reduce((a, b) => a + b, 0));
+    return `${w.dataset.name}: ${count(c.recordsIn)} in, ${count(c.processed)} processed, ${count(filtered)} filtered, ${count(dead)} dead, lag ${lag}, ${count(files)} files, ${fresh}`;
   });
 }
 

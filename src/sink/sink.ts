@@ -89,8 +89,8 @@ export type CommitReason = RotateReason | 'memory' | 'recovery' | 'close';
 const DEFAULTS = {
   rotation: { flushSize: 100_000, rotateScheduleIntervalMs: 60_000 } as RotationPolicy,
   compression: 'snappy' as ParquetCodec,
-  maxBufferedBytes: 128 * 1024 ** 2,
-  writerMemoryLimit: '256MB',
+  maxBufferedBytes: 64 * 1024 ** 2,
+  writerMemoryLimit: '192MB',
   writerThreads: 2,
   sessionTimeoutMs: 10_000,
   offsetCommitIntervalMs: 1000,
@@ -101,7 +101,7 @@ const DEFAULTS = {
 type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>> & Pick<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>;
 
 const FETCH_MAX_BYTES = 8 * 1024 ** 2;
-const CONSUMER_BUFFER_RECORDS = 65_536;
+const CONSUMER_BUFFER_RECORDS = 16_384;
 const FETCH_PARTITION_MAX_BYTES = 2 * 1024 ** 2;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 10_000;

@@ -69,6 +69,8 @@ const DEFAULTS = {
  */
 const FETCH_MAX_BYTES = 4 * 1024 ** 2;
 const FETCH_PARTITION_MAX_BYTES = 1024 ** 2;
+/** Records the consumer may hold read ahead; the in-flight limits still bound what is taken from it. */
+const CONSUMER_BUFFER_RECORDS = 16_384;
 /** Records sent in one produce request per lane. */
 const LANE_BATCH_RECORDS = 500;
 const RETRY_FIRST_MS = 100;
@@ -240,6 +242,9 @@ export class StreamWorker {
           fallbackMode: 'earliest',
           autocommit: false,
           maxWaitTime: 500,
+          // The client fetches again only while its buffer holds fewer records than this; its default (1024) is far
+          // less than one fetch, so reading would stop while a fetch is processed instead of overlapping it.
+          highWaterMark: CONSUMER_BUFFER_RECORDS,
         });
         this.#stream = stream;
         if (this.#closing) {

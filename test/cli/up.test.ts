@@ -86,7 +86,7 @@ export default defineLake({
 });
 `,
   );
-  const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile]);
+  const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile, '--status-every', '200ms']);
   const lines = (await up.ready()).split('\n');
   const address = kafkaAddress(lines[1]);
   assert.equal(lines[2], '  stream   orders: orders.raw → orders.processed (dead letters: orders.dlq)');
@@ -136,6 +136,9 @@ export default defineLake({
   assert.deepEqual(rows, [['1', 'apple', '0'], ['2', 'pear', '1'], ['3', 'plum', '3']]);
   const psql = await run('psql', ['-h', '127.0.0.1', '-p', pgPort, '-U', 'analyst', '-d', 'lake', '-At', '-F', ',', '-c', 'SELECT item, id * 10 FROM lake.orders WHERE id > 1 ORDER BY id']);
   assert.equal(psql.stdout.toString(), 'pear,20\nplum,30\n');
+
+  // The status line counts what happened, per dataset.
+  await eventually(() => (/status: orders: 4 in, 3 processed, 0 filtered, 1 dead, lag 0, 1 files, last commit \d+\.\d s ago\n/.test(up.stderr()) ? true : undefined), 10_000, `a status line in:\n${up.stderr()}`);
 
   up.child.kill('SIGTERM');
   assert.equal(await up.exited, 0, up.stderr());
