@@ -1,4 +1,5 @@
 // The `oxbow` command: dispatches to one module per command and turns errors into messages and exit codes.
+import { configFileFor } from '../config/load.ts';
 import { OxbowError } from '../errors.ts';
 import { CliErrorCode, usageError } from './args.ts';
 
@@ -6,6 +7,7 @@ type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   up: { summary: 'run the whole lake in one process on embedded defaults and print its endpoints', run: async (a) => (await import('./up.ts')).up(a) },
+  demo: { summary: "send realistic orders, some malformed on purpose, to a running lake's orders.raw", run: async (a) => (await import('./demo.ts')).demo(a) },
   broker: { summary: 'run the embedded Kafka-compatible broker alone', run: async (a) => (await import('./broker.ts')).broker(a) },
   topics: { summary: 'list, create, describe or delete topics', run: async (a) => (await import('./topics.ts')).topics(a) },
   produce: { summary: 'send one record per line of standard input to a topic', run: async (a) => (await import('./produce.ts')).produce(a) },
@@ -17,6 +19,26 @@ const COMMANDS: Record<string, Command> = {
   sql: { summary: 'run a read query over the lake and print the result as a table, CSV or JSON', run: async (a) => (await import('./sql.ts')).sql(a) },
   dlq: { summary: "count a dataset's dead letters by error code, or send them back to its raw topic", run: async (a) => (await import('./dlq.ts')).dlq(a) },
 };
+
+/**
+ * The value of `--config` in a command line (`--config f` or `--config=f`); undefined when absent. Only for the notice
+ * below: the command's own parse() stays the judge of the flags.
+ */
+function configFlag(argv: string[]): string | undefined {
+  for (const [i, a] of argv.entries()) {
+    if (a === '--config') return argv[i + 1] ?? '';
+    if (a.startsWith('--config=')) return a.slice('--config='.length);
+  }
+  return undefined;
+}
+
+/** Commands that run datasets of the lake say so when, lacking an oxbow.config.ts, they run the example lake. */
+function exampleNotice(name: string, argv: string[]): void {
+  const runsDatasets = name === 'up' || name === 'sink' || (name === 'stream' && argv[0] !== 'replay' && argv[0] !== 'status');
+  if (!runsDatasets || argv.includes('--help') || argv.includes('-h')) return;
+  const { file, example } = configFileFor({ file: configFlag(argv) });
+  if (example) process.stderr.write(`no oxbow.config.ts here: running the example lake ${file} (dataset orders; see docs/demo.md)\n`);
+}
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -53,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[name];
   try {
     if (!command) throw usageError(`unknown command "${name}"`, usage());
+    exampleNotice(name, rest);
     return await command.run(rest);
   } catch (err) {
     if (err instanceof OxbowError) {

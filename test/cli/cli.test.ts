@@ -68,7 +68,7 @@ function startOxbow(t: TestContext, args: string[]) {
   return { child, exited, waitFor, stdout: () => stdout, stderr: () => stderr };
 }
 
-const COMMANDS = ['up', 'broker', 'topics', 'produce', 'consume', 'stream', 'sink', 'lake', 'catalog', 'sql', 'dlq'];
+const COMMANDS = ['up', 'demo', 'broker', 'topics', 'produce', 'consume', 'stream', 'sink', 'lake', 'catalog', 'sql', 'dlq'];
 
 test('oxbow --help lists every command on one line each, and each command has its own --help', async () => {
   const help = await oxbowOk(['--help']);
