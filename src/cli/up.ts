@@ -11,9 +11,8 @@ import { lakeExecutor } from '../query/executor.ts';
 import { SqlHttpServer } from '../query/http.ts';
 import { PgWireServer } from '../query/pgwire/index.ts';
 import { loadConfig, parseDurationMs, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
-import type { LakeSink} from '../sink/index.ts';
-import { sinkSummary, startSinkFromConfig } from '../sink/index.ts';
-import { openObjectStore, type ObjectStore } from '../storage/index.ts';
+import { sinkSummary, SinkThread } from '../sink/index.ts';
+import { openObjectStore } from '../storage/index.ts';
 import { StreamWorker } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './broker.ts';
@@ -85,14 +84,14 @@ export async function up(argv: string[]): Promise<number> {
   const broker = external ? null : await Broker.start(config.broker);
   const brokers = broker ? [broker.address] : config.kafka.brokers;
   let workers: StreamWorker[] = [];
-  let sinks: LakeSink[] = [];
+  let sinks: SinkThread[] = [];
   let engine: LakeEngine | null = null;
   let http: SqlHttpServer | null = null;
   let pg: PgWireServer | null = null;
   const q = config.query;
   try {
     workers = await startWorkers(config, brokers, stateDir);
-    sinks = await startSinks(config, brokers, store, workDir, () => crawler.crawlSoon());
+    sinks = await startSinks(config, brokers, storageUrl, workDir, () => crawler.crawlSoon());
     engine = await LakeEngine.create({
       catalog,
       store,
@@ -165,7 +164,7 @@ export async function up(argv: string[]): Promise<number> {
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Per dataset: records in, processed, filtered, dead-lettered, raw lag, files committed, and how long since the last commit. */
-export function statusLines(workers: readonly StreamWorker[], sinks: readonly LakeSink[], now = Date.now()): string[] {
+export function statusLines(workers: readonly StreamWorker[], sinks: readonly SinkThread[], now = Date.now()): string[] {
   return workers.map((w) => {
     const c = w.counters;
     const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);
@@ -184,9 +183,17 @@ function sinkLog(dataset: string): (line: string) => void {
   return (line) => process.stderr.write(`${new Date().toISOString()} sink ${dataset}: ${line}\n`);
 }
 
-async function startSinks(config: OxbowConfig, brokers: string[], store: ObjectStore, workDir: string, onCommit: () => void): Promise<LakeSink[]> {
+/** One sink per dataset, each on a thread of its own; if one cannot start, those already started are stopped. */
+async function startSinks(config: OxbowConfig, brokers: string[], storageUrl: string, workDir: string, onCommit: () => void): Promise<SinkThread[]> {
+  const { datasets, ...rest } = config;
   const started = await Promise.allSettled(
-    Object.values(config.datasets).map((dataset) => startSinkFromConfig({ config, dataset, brokers, store, log: sinkLog(dataset.name), workDir, onCommit })),
+    Object.values(datasets).map((d) =>
+      SinkThread.start(
+        { config: rest, dataset: { name: d.name, topics: d.topics, schema: d.schema, eventTimeField: d.eventTimeField }, brokers, storageUrl, workDir },
+        sinkLog(d.name),
+        onCommit,
+      ),
+    ),
   );
   const sinks = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r) => r.status === 'rejected');
@@ -197,7 +204,7 @@ async function startSinks(config: OxbowConfig, brokers: string[], store: ObjectS
   return sinks;
 }
 
-async function stopSinks(sinks: LakeSink[]): Promise<void> {
+async function stopSinks(sinks: SinkThread[]): Promise<void> {
   await Promise.all(
     sinks.map(async (s) => {
       await s.close();

@@ -2,7 +2,7 @@
 import type { OxbowConfig } from '../config/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import type { ResolvedDataset } from '../stream/index.ts';
-import { LakeSink } from './sink.ts';
+import { LakeSink, type SinkCounters } from './sink.ts';
 
 export type SinkStartInput = {
   config: OxbowConfig;
@@ -42,7 +42,7 @@ export function startSinkFromConfig(input: SinkStartInput): Promise<LakeSink> {
 }
 
 /** One line of what a sink did, for logs and shutdown messages. */
-export function sinkSummary(sink: LakeSink): string {
+export function sinkSummary(sink: { readonly counters: SinkCounters }): string {
   const c = sink.counters;
   const dead = Object.values(c.deadLettered).reduce((a, b) => a + b, 0);
   return `${c.recordsIn} read, ${c.rowsCommitted} rows in ${c.filesCommitted} files committed, ${c.alreadyInLake} already in the lake, ${dead} dead-lettered`;

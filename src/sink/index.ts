@@ -41,3 +41,4 @@ export { startSinkFromConfig, sinkSummary, type SinkStartInput } from './from-co
 export { listLake, type LakeFile, type LakePartition } from './lake-listing.ts';
 export { listDataFiles, visibleFiles, currentRowsSql, type LakeDataFile } from './lake-view.ts';
 export { compactTable, type CompactOptions, type CompactResult } from './compact.ts';
+export { SinkThread, type SinkThreadInput } from './thread.ts';

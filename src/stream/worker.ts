@@ -55,7 +55,7 @@ export type StreamWorkerStatus = {
 
 const DEFAULTS = {
   sessionTimeoutMs: 10_000,
-  maxInFlightRecords: 5000,
+  maxInFlightRecords: 20_000,
   maxInFlightBytes: 64 * 1024 ** 2,
   offsetCommitIntervalMs: 1000,
   statusIntervalMs: 1000,
@@ -72,7 +72,7 @@ const FETCH_PARTITION_MAX_BYTES = 1024 ** 2;
 /** Records the consumer may hold read ahead; the in-flight limits still bound what is taken from it. */
 const CONSUMER_BUFFER_RECORDS = 16_384;
 /** Records sent in one produce request per lane. */
-const LANE_BATCH_RECORDS = 500;
+const LANE_BATCH_RECORDS = 2000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
