@@ -39,7 +39,8 @@ export async function crawl(catalog: CatalogStore, store: ObjectStore, namespace
   const started = performance.now();
   await catalog.createNamespace(namespace);
   const result: CrawlResult = { tables: [], problems: [], elapsedMs: 0 };
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
+  // Two threads: reading footers and the lineage columns of new files is the crawl's own work.
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '256MB' });
   const connection = await instance.connect();
   try {
     await connection.run("SET TimeZone = 'UTC'");
