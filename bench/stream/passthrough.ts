@@ -1,5 +1,5 @@
 // The baseline of the stream benchmark: a worker-shaped loop with no steps. It uses the StreamWorker's client settings
-// (src/stream/worker.ts, StreamWorker.start) and its commit discipline — per-partition lanes of up to 500 records,
+// (src/stream/worker.ts, StreamWorker.start) and its commit discipline — per-partition lanes of up to 2000 records,
 // one acks=all produce per lane batch, offsets committed every second behind acknowledged outputs — and copies each
 // raw record (key, value, headers, timestamp) unchanged to the same partition of the output topic.
 import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
@@ -8,8 +8,9 @@ type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type OutputMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 type Lane = { partition: number; queue: BufferMessage[]; running: boolean; doneOffset: bigint; doneLeaderEpoch: number; committedOffset: bigint };
 
-const LANE_BATCH_RECORDS = 500;
-const MAX_IN_FLIGHT_RECORDS = 5000;
+const LANE_BATCH_RECORDS = 2000;
+const MAX_IN_FLIGHT_RECORDS = 20_000;
+const CONSUMER_BUFFER_RECORDS = 16_384;
 const OFFSET_COMMIT_INTERVAL_MS = 1000;
 const SESSION_TIMEOUT_MS = 10_000;
 const FETCH_MAX_BYTES = 4 * 1024 ** 2;
@@ -67,7 +68,7 @@ export class Passthrough {
 
   async #pull(): Promise<void> {
     try {
-      const stream = await this.#consumer.consume({ topics: [this.#from], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500 });
+      const stream = await this.#consumer.consume({ topics: [this.#from], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500, highWaterMark: CONSUMER_BUFFER_RECORDS });
       this.#stream = stream;
       for await (const message of stream) {
         if (this.#closing) break;
