@@ -51,6 +51,7 @@ export async function stream(argv: string[]): Promise<number> {
     maxInFlightRecords: config.stream.maxInFlightRecords,
     maxInFlightBytes: config.stream.maxInFlightBytes,
     offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
+    topicPartitions: config.stream.topicPartitions,
   });
   const t = dataset.topics;
   process.stdout.write(`stream worker ${worker.workerId} of dataset ${name} started: ${t.raw} → ${t.processed}, ${t.dlq} (group ${worker.groupId}, status ${worker.statusFile})\n`);

@@ -231,6 +231,7 @@ async function startWorkers(config: OxbowConfig, brokers: string[], stateDir: st
         maxInFlightRecords: config.stream.maxInFlightRecords,
         maxInFlightBytes: config.stream.maxInFlightBytes,
         offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
+        topicPartitions: config.stream.topicPartitions,
       }),
     ),
   );

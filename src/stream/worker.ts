@@ -32,6 +32,8 @@ export type StreamWorkerOptions = {
   maxInFlightRecords?: number;
   maxInFlightBytes?: number;
   offsetCommitIntervalMs?: number;
+  /** Partitions of the raw topic when the worker has to create it (processed and dlq always get the raw topic's count). */
+  topicPartitions?: number;
   statusIntervalMs?: number;
   /** Longest time close() waits for outputs still being sent before it gives up on them (they are redone later). */
   closeTimeoutMs?: number;
@@ -58,6 +60,7 @@ const DEFAULTS = {
   maxInFlightRecords: 20_000,
   maxInFlightBytes: 64 * 1024 ** 2,
   offsetCommitIntervalMs: 1000,
+  topicPartitions: 1,
   statusIntervalMs: 1000,
   closeTimeoutMs: 30_000,
 };
@@ -605,7 +608,7 @@ async function ensureTopics(options: Required<StreamWorkerOptions>): Promise<{ p
         return new Map([...meta].map(([t, m]) => [t, m.partitionsCount]));
       };
       let have = await counts();
-      const rawPartitions = have.get(topics.raw) ?? 1;
+      const rawPartitions = have.get(topics.raw) ?? options.topicPartitions;
       const missing = [topics.raw, topics.processed, topics.dlq].filter((t) => !have.has(t));
       if (missing.length > 0) {
         try {
