@@ -42,7 +42,7 @@ from /proc every 100 ms, close included) is held against the 512 MB target.
   --runs <n>               baseline and sink runs, alternating (default 2)
   --flush-size <n>         sink rotation: records per file (default 100000)
   --rotate-ms <n>          sink rotation: wall-clock ms a file stays open at most (default 10000)
-  --max-buffered-mib <n>   the sink's maxBufferedBytes in MiB, in every sink run (default: the sink's, 256)
+  --max-buffered-mib <n>   the sink's maxBufferedBytes in MiB, in every sink run (default: the sink's, 64)
   --memory-partitions <n>  partitions of ${MEMORY_TOPIC}; 0 skips the memory run (default 100)
   --memory-records <n>     records in ${MEMORY_TOPIC} (default: --records)
   --dir <path>             parent of the temporary directory (default the OS temp dir); it is removed at the end
@@ -327,7 +327,7 @@ function printReport(r: Report): void {
       `${o.partitions} partitions, event times over ${o.hours} h; filled at ${fmt(r.data.fillRecordsPerSecond)} rec/s before timing`,
   );
   out.push(
-    `sink: flushSize ${fmt(o.flushSize)}, rotateScheduleIntervalMs ${fmt(o.rotateMs)}, maxBufferedBytes ${o.maxBufferedMiB === null ? 'default (256 MiB)' : `${fmt(o.maxBufferedMiB)} MiB`}, ` +
+    `sink: flushSize ${fmt(o.flushSize)}, rotateScheduleIntervalMs ${fmt(o.rotateMs)}, maxBufferedBytes ${o.maxBufferedMiB === null ? 'default (64 MiB)' : `${fmt(o.maxBufferedMiB)} MiB`}, ` +
       `snappy, hourly paths, local lake (fsync), other settings default; ` +
       `baseline: DuckDB default threads, one COPY of the NDJSON file`,
   );
