@@ -14,6 +14,8 @@ export const QueryErrorCode = {
   TOO_MANY_ROWS: 'OXBOW_QUERY_TOO_MANY_ROWS',
   /** DuckDB failed to run the query (a type error, a missing column, a file that cannot be read). */
   FAILED: 'OXBOW_QUERY_FAILED',
+  /** The HTTP SQL endpoint could not listen on its address (the port is in use, or not allowed). */
+  LISTEN_FAILED: 'OXBOW_QUERY_LISTEN_FAILED',
 } as const;
 export type QueryErrorCode = (typeof QueryErrorCode)[keyof typeof QueryErrorCode];
 
@@ -25,6 +27,7 @@ export const SQLSTATE: Record<QueryErrorCode, string> = {
   OXBOW_QUERY_TIMEOUT: '57014',
   OXBOW_QUERY_TOO_MANY_ROWS: '54000',
   OXBOW_QUERY_FAILED: 'XX000',
+  OXBOW_QUERY_LISTEN_FAILED: '08006',
 };
 
 export class QueryError extends OxbowError {

@@ -47,7 +47,12 @@ export class SqlHttpServer {
       });
     });
     server.listen(options.port ?? 0, host);
-    await once(server, 'listening');
+    try {
+      await once(server, 'listening');
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (another oxbow up?); pick another with --http-port or server.httpPort, 0 for a free one' : (err as Error).message;
+      throw new QueryError(QueryErrorCode.LISTEN_FAILED, `cannot listen on ${host}:${options.port ?? 0} for HTTP: ${why}`, { cause: err });
+    }
     return new SqlHttpServer(server, host, (server.address() as AddressInfo).port);
   }
 

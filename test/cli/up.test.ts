@@ -2,6 +2,7 @@
 // from the outside with kcat, and stopped with SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -204,4 +205,22 @@ export default defineLake({ datasets: { fine: { schema: { type: 'object' } }, sa
   assert.match(await second.ready(), /stream {3}fine: .*\n {2}stream {3}sales: /);
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0, second.stderr());
+});
+
+test('oxbow up exits 1 with a clear message when the HTTP port is taken, and releases what it started', async (t) => {
+  const dir = await tempDir(t);
+  const emptyConfig = path.join(dir, 'empty.config.ts');
+  await writeFile(emptyConfig, 'export default {};\n');
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  defer(t, () => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const port = (blocker.address() as net.AddressInfo).port;
+  const up = startUp(t, ['--kafka-port', '0', '--data-dir', path.join(dir, 'data'), '--config', emptyConfig, '--http-port', String(port)]);
+  assert.equal(await up.exited, 1);
+  assert.match(up.stderr(), new RegExp(`oxbow up: cannot listen on 127\\.0\\.0\\.1:${port} for HTTP: the port is in use \\(another oxbow up\\?\\); pick another with --http-port or server\\.httpPort, 0 for a free one \\[OXBOW_QUERY_LISTEN_FAILED\\]\\n$`));
+  // Everything it had started is released: the same data directory starts again at once.
+  const again = startUp(t, ['--kafka-port', '0', '--data-dir', path.join(dir, 'data'), '--config', emptyConfig]);
+  await again.ready();
+  again.child.kill('SIGTERM');
+  assert.equal(await again.exited, 0, again.stderr());
 });
