@@ -71,7 +71,7 @@ const DEFAULTS = {
  * few in-flight limits' worth keep reading, processing and producing overlapped.
  */
 const FETCH_MAX_BYTES = 4 * 1024 ** 2;
-const FETCH_PARTITION_MAX_BYTES = 1024 ** 2;
+const FETCH_PARTITION_MAX_BYTES = 4 * 1024 ** 2;
 /** Records the consumer may hold read ahead; the in-flight limits still bound what is taken from it. */
 const CONSUMER_BUFFER_RECORDS = 16_384;
 /** Records sent in one produce request per lane. */
