@@ -21,8 +21,11 @@ ${CLIENT_USAGE}`;
 
 /** Batches go out on this timer; each carries the orders due by then on the run's clock, so the rate holds exactly. */
 const TICK_MS = 100;
-/** Most orders in one produce request, so a slow broker is caught up in bounded requests. */
-const MAX_BATCH_RECORDS = 5000;
+/**
+ * Most orders in one produce request, so a slow broker is caught up in bounded requests: 1,000 orders of about 400
+ * bytes stay well under the broker's default max.message.bytes (1 MiB), whatever the rate.
+ */
+const MAX_BATCH_RECORDS = 1000;
 /** How long the reachability check waits for a connection before the demo gives up. */
 const CONNECT_TIMEOUT_MS = 3000;
 /** Progress is redrawn at most this often on a terminal; printed as a plain line once a second otherwise. */

@@ -109,6 +109,14 @@ test('oxbow demo sends exactly the orders it reports; the example pipeline dead-
   assert.deepEqual(await kcatRecords(address, 'again.raw'), records);
 });
 
+test('oxbow demo at a high rate stays within the broker\'s request size: every order arrives', async (t) => {
+  const { address } = await startBroker(t);
+  const r = await oxbow(t, ['demo', '--brokers', address, '--events', '30000', '--rate', '100000', '--seed', '3']).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^sent 30000 orders to orders\.raw /);
+  assert.equal((await kcatRecords(address, 'orders.raw')).length, 30000);
+});
+
 test('oxbow demo stops cleanly on SIGINT and reports exactly what it sent', async (t) => {
   const { address } = await startBroker(t);
   const demo = oxbow(t, ['demo', '--brokers', address, '--events', '100000', '--rate', '2000', '--seed', '7']);
