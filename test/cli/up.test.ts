@@ -137,6 +137,14 @@ export default defineLake({
   assert.deepEqual(rows, [['1', 'apple', '0'], ['2', 'pear', '1'], ['3', 'plum', '3']]);
   const psql = await run('psql', ['-h', '127.0.0.1', '-p', pgPort, '-U', 'analyst', '-d', 'lake', '-At', '-F', ',', '-c', 'SELECT item, id * 10 FROM lake.orders WHERE id > 1 ORDER BY id']);
   assert.equal(psql.stdout.toString(), 'pear,20\nplum,30\n');
+  // oxbow sql asks the running lake when given its URL.
+  const viaUrl = await run(process.execPath, [OXBOW_BIN, 'sql', '--url', httpUrl.replace('/v1/sql', ''), '--format', 'csv', 'SELECT id, item FROM orders ORDER BY id']);
+  assert.equal(viaUrl.stdout.toString(), 'id,item\n1,apple\n2,pear\n3,plum\n');
+  // Without --url it finds the lake running on the configured HTTP port by itself.
+  const clientConfig = path.join(dir, 'client.config.ts');
+  await writeFile(clientConfig, `export default { server: { httpPort: ${new URL(httpUrl).port} } };\n`);
+  const found = await run(process.execPath, [OXBOW_BIN, 'sql', '--config', clientConfig, '--format', 'json', 'SELECT count(*) AS n FROM orders']);
+  assert.deepEqual(JSON.parse(found.stdout.toString()), { columns: [{ name: 'n', type: 'BIGINT' }], rows: [{ n: '3' }] });
 
   // The status line counts what happened, per dataset.
   await eventually(() => (/status: orders: 4 in, 3 processed, 0 filtered, 1 dead, lag 0, 1 files, last commit \d+\.\d s ago\n/.test(up.stderr()) ? true : undefined), 10_000, `a status line in:\n${up.stderr()}`);
@@ -153,6 +161,12 @@ export default defineLake({
   assert.equal(listing.partitions.length, 1);
   assert.match(listing.partitions[0]!.path, /^golden\/orders\.processed\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/$/);
   assert.deepEqual(listing.partitions[0]!.files.map((f) => [f.key.slice(f.key.lastIndexOf('/') + 1), f.rows]), [['orders.processed+0+0+2.snappy.parquet', 3]]);
+  // With the lake stopped, oxbow sql --local reads the catalog and the files itself, and prints a table.
+  const local = await run(process.execPath, [
+    OXBOW_BIN, 'sql', '--local', '--config', configFile, '--storage', path.join(dataDir, 'lake'), '--catalog', path.join(dataDir, 'catalog.db'),
+    'SELECT item, count(*) AS n FROM orders GROUP BY item ORDER BY item',
+  ]);
+  assert.equal(local.stdout.toString(), 'item  | n\n------+--\napple | 1\npear  | 1\nplum  | 1\n(3 rows)\n');
 });
 
 test('with kafka.brokers set, oxbow up runs no broker of its own and its workers use that cluster; stream.stateDir is kept', async (t) => {
