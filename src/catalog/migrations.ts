@@ -80,6 +80,11 @@ function modelV1(d: SqlDialect): string[] {
 
 export const MIGRATIONS: readonly MigrationStep[] = [
   { version: 1, description: 'namespaces, tables, schema versions, partitions and files', statements: { sqlite: modelV1('sqlite'), postgres: modelV1('postgres') } },
+  {
+    version: 2,
+    description: "a table's files version, counted up by every change to its files",
+    statements: ['ALTER TABLE catalog_tables ADD COLUMN files_version BIGINT NOT NULL DEFAULT 0'],
+  },
 ];
 
 function statementsOf(step: MigrationStep, dialect: SqlDialect): readonly string[] {

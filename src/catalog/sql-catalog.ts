@@ -36,7 +36,7 @@ export function checkName(kind: 'namespace' | 'table', name: string): void {
 }
 
 const TABLE_COLUMNS =
-  'id, namespace, name, location, file_format, partition_keys_json, event_time_column, owner, tags_json, schema_version, created_at, updated_at';
+  'id, namespace, name, location, file_format, partition_keys_json, event_time_column, owner, tags_json, schema_version, created_at, updated_at, files_version';
 const FILE_COLUMNS = 'path, partition_location, size_bytes, row_count, event_time_min, event_time_max, column_stats_json, committed_at';
 
 function text(row: SqlRow, column: string): string {
@@ -71,6 +71,7 @@ function toTable(row: SqlRow): CatalogTable {
     schemaVersion: int(row, 'schema_version'),
     createdAt: new Date(int(row, 'created_at')),
     updatedAt: new Date(int(row, 'updated_at')),
+    filesVersion: int(row, 'files_version'),
   };
 }
 
@@ -322,6 +323,7 @@ export class SqlCatalog implements CatalogStore {
         );
       }
       await this.#recomputePartitions(s, table.id, [...affected]);
+      await s.run('UPDATE catalog_tables SET files_version = files_version + 1 WHERE id = ?', [table.id]);
     });
   }
 
@@ -338,6 +340,7 @@ export class SqlCatalog implements CatalogStore {
         for (const r of rows) affected.add(text(r, 'partition_location'));
       }
       await this.#recomputePartitions(s, table.id, [...affected]);
+      if (affected.size > 0) await s.run('UPDATE catalog_tables SET files_version = files_version + 1 WHERE id = ?', [table.id]);
     });
   }
 

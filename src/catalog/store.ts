@@ -20,11 +20,13 @@ export type CatalogTable = {
   tags: Record<string, string>;
   /** The current schema version (1 for the first). */
   schemaVersion: number;
+  /** Counts up with every change to the table's files (added, replaced, removed): a file list read at one value is current while it holds. */
+  filesVersion: number;
   createdAt: Date;
   updatedAt: Date;
 };
 
-export type TableInput = Omit<CatalogTable, 'schemaVersion' | 'createdAt' | 'updatedAt'>;
+export type TableInput = Omit<CatalogTable, 'schemaVersion' | 'createdAt' | 'updatedAt' | 'filesVersion'>;
 
 export type SchemaVersion = { version: number; columns: CatalogColumn[]; createdAt: Date };
 

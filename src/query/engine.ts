@@ -58,6 +58,7 @@ export class LakeEngine {
   readonly #instance: DuckDBInstance;
   readonly #cache: Map<string, { local: string; size: number; usedAt: number }> = new Map();
   #cacheSize = 0;
+  readonly #answers = new Map<string, { version: number; value: unknown }>();
 
   private constructor(options: Required<LakeEngineOptions>, instance: DuckDBInstance) {
     this.#o = options;
@@ -124,8 +125,8 @@ export class LakeEngine {
         const [partitions, files, versions] = await Promise.all([
           // How many files the table has is only worth asking when the query reads fewer.
           pruned ? this.#o.catalog.listPartitions(table.namespace, table.name) : Promise.resolve(null),
-          this.#o.catalog.listFiles(table.namespace, table.name, filter),
-          this.#o.catalog.schemaVersions(table.namespace, table.name),
+          this.#remember(`files|${table.namespace}.${table.name}|${JSON.stringify(filter)}`, table.filesVersion, () => this.#o.catalog.listFiles(table.namespace, table.name, filter)),
+          this.#remember(`schema|${table.namespace}.${table.name}`, table.schemaVersion, () => this.#o.catalog.schemaVersions(table.namespace, table.name)),
         ]);
         const columns = versions.at(-1)?.columns ?? [];
         const locals = await this.#stage(files.map((f) => ({ key: f.path, size: f.size })));
@@ -167,6 +168,20 @@ export class LakeEngine {
       signal?.removeEventListener('abort', onAbort);
       connection.closeSync();
     }
+  }
+
+  /**
+   * What the catalog said for `key` while `version` (a table's files or schema version) holds: the same question asked
+   * again between two changes to the table is answered from memory. A few hundred answers are kept, the oldest go first.
+   */
+  async #remember<T>(key: string, version: number, ask: () => Promise<T>): Promise<T> {
+    const known = this.#answers.get(key);
+    if (known !== undefined && known.version === version) return known.value as T;
+    const value = await ask();
+    this.#answers.delete(key);
+    this.#answers.set(key, { version, value });
+    if (this.#answers.size > 256) this.#answers.delete(this.#answers.keys().next().value!);
+    return value;
   }
 
   /** Parses with DuckDB and checks the statement; returns its tree and the tables it names. */

@@ -106,10 +106,11 @@ export function catalogContract(name: string, open: CatalogFactory): void {
       const store = await open(t);
       assert.ok(store instanceof SqlCatalog);
       await store.migrate();
-      const broken = { version: 2, description: 'a step that fails half way', statements: ['CREATE TABLE test_half_done (x INTEGER)', 'SELECT * FROM no_such_table'] };
-      await assert.rejects(store.migrate([...MIGRATIONS, broken]), isCatalogError(CatalogErrorCode.MIGRATION_FAILED, 'migration 2 (a step that fails half way)'));
+      const next = MIGRATIONS.length + 1;
+      const broken = { version: next, description: 'a step that fails half way', statements: ['CREATE TABLE test_half_done (x INTEGER)', 'SELECT * FROM no_such_table'] };
+      await assert.rejects(store.migrate([...MIGRATIONS, broken]), isCatalogError(CatalogErrorCode.MIGRATION_FAILED, `migration ${next} (a step that fails half way)`));
       // Had the first statement stayed, creating the table again would fail.
-      await store.migrate([...MIGRATIONS, { version: 2, description: 'the fixed step', statements: ['CREATE TABLE test_half_done (x INTEGER)'] }]);
+      await store.migrate([...MIGRATIONS, { version: next, description: 'the fixed step', statements: ['CREATE TABLE test_half_done (x INTEGER)'] }]);
     });
 
     test('a catalog with a version this code does not know is refused (NEWER_SCHEMA)', async (t) => {
@@ -137,7 +138,7 @@ export function catalogContract(name: string, open: CatalogFactory): void {
       const store = await ready(t);
       assert.equal(await store.getTable('lake', 'orders'), null);
       const created = await store.upsertTable(orders(), COLUMNS);
-      assert.deepEqual({ ...created, createdAt: undefined, updatedAt: undefined }, { ...orders(), schemaVersion: 1, createdAt: undefined, updatedAt: undefined });
+      assert.deepEqual({ ...created, createdAt: undefined, updatedAt: undefined }, { ...orders(), schemaVersion: 1, filesVersion: 0, createdAt: undefined, updatedAt: undefined });
       assert.ok(created.createdAt instanceof Date && created.updatedAt.getTime() === created.createdAt.getTime());
       assert.deepEqual(await store.getTable('lake', 'orders'), created);
       assert.deepEqual(await store.listNamespaces(), ['lake'], 'upsertTable creates its namespace');
@@ -282,8 +283,14 @@ export function catalogContract(name: string, open: CatalogFactory): void {
         { location: partitionOf('DE', 1), values: { country: 'DE', hour: '01' }, fileCount: 1, rows: 11, bytes: 1001, eventTimeMin: files[0]!.eventTimeMin, eventTimeMax: files[0]!.eventTimeMax },
       ]);
       assert.deepEqual([...(await store.listPaths('lake', 'orders'))], [files[0]!.path]);
+      // Every change to the files counts the table's files version up; removing nothing changes nothing.
+      const version = (await store.getTable('lake', 'orders'))!.filesVersion;
+      assert.equal(version, 2, 'one add and one remove');
       await store.removeFiles('lake', 'orders', []);
+      await store.removeFiles('lake', 'orders', ['golden/orders.processed/never/registered.parquet']);
+      assert.equal((await store.getTable('lake', 'orders'))!.filesVersion, version);
       await store.removeFiles('lake', 'orders', [files[0]!.path, files[0]!.path]);
+      assert.equal((await store.getTable('lake', 'orders'))!.filesVersion, version + 1);
       assert.deepEqual(await store.listPartitions('lake', 'orders'), []);
       assert.deepEqual(await store.listFiles('lake', 'orders'), []);
       await assert.rejects(store.removeFiles('lake', 'nope', ['x']), isCatalogError(CatalogErrorCode.TABLE_NOT_FOUND, 'lake.nope'));

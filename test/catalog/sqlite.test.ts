@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
-import { CatalogErrorCode, SqliteCatalog } from '../../src/catalog/index.ts';
+import { CatalogErrorCode, MIGRATIONS, SqliteCatalog } from '../../src/catalog/index.ts';
 import { catalogContract, isCatalogError } from './contract.ts';
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -40,8 +40,8 @@ test('SQLite: the file is in WAL mode with foreign keys on, and the URL names it
   t.after(() => other.close());
   assert.equal(other.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
   assert.deepEqual(
-    other.prepare('SELECT version FROM oxbow_catalog_migrations').all().map((r) => r.version),
-    [1],
+    other.prepare('SELECT version FROM oxbow_catalog_migrations ORDER BY version').all().map((r) => r.version),
+    MIGRATIONS.map((m) => m.version),
   );
 });
 

@@ -84,6 +84,8 @@ test('the crawler registers what the sink wrote; SQL over the catalog equals SQL
 test('a removed file disappears from the catalog; a corrupt file is reported and skipped, never fatal', async (t) => {
   const { env, config, catalog, engine } = await lake(t);
   await crawl(catalog, env.store, 'lake', lakeTables(config));
+  // Asked once before the change: the engine keeps the file list only while the catalog's files version holds.
+  assert.deepEqual((await engine.query('SELECT count(*) FROM orders')).rows, [[String(HOURS * PER_HOUR)]]);
   const files = await lakeFiles(env.root);
   const victim = files.find((f) => f.includes('/2026/11/22/05/'))!;
   const [gone] = await queryLake(env.root, `SELECT count(*) AS n FROM lake WHERE file LIKE '%${victim}'`);
