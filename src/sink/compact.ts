@@ -6,7 +6,7 @@
 // (lake-view.ts, rule 1), so a reader sees the old set or the new set, never both and never neither. The files of
 // each Kafka partition's newest unit are left alone: sink recovery starts from that unit (sink.ts).
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assert } from '../errors.ts';
@@ -121,10 +121,12 @@ export async function compactTable(store: ObjectStore, options: CompactOptions):
         const first = run[0]!;
         const last = run[run.length - 1]!;
         const inputs: string[] = [];
-        for (const [j, f] of run.entries()) {
+        for (const f of run) {
           if (store instanceof LocalObjectStore) inputs.push(path.join(store.root, f.key));
           else {
-            const local = path.join(staging, `${i}-${j}.parquet`);
+            // Staged under their own names: the merge orders rows by the offsets in the file names.
+            const local = path.join(staging, String(i), f.key.slice(f.key.lastIndexOf('/') + 1));
+            await mkdir(path.dirname(local), { recursive: true });
             await store.download(f.key, local);
             inputs.push(local);
           }
