@@ -14,6 +14,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
+import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { deadLetterHeaders } from '../stream/dead-letter.ts';
@@ -155,13 +156,6 @@ type Lane = {
   revoked: boolean;
 };
 
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const inner = (err as Error & { errors?: unknown[] }).errors;
-  const parts = Array.isArray(inner) && inner.length > 0 ? inner.slice(0, 3).map((e) => (e instanceof Error ? e.message : String(e))) : [];
-  const cause = err.cause instanceof Error ? err.cause.message : undefined;
-  return [err.message, ...parts, ...(cause !== undefined && !err.message.includes(cause) ? [cause] : [])].join(': ');
-}
 
 /** The consumer group of every sink of a dataset; its committed offsets only save re-reading (storage is the truth). */
 export function sinkGroupId(dataset: string): string {
@@ -339,7 +333,7 @@ export class LakeSink {
         if (this.#closing) break;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt++);
         this.#o.log(`consuming ${this.topic} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
-        await this.#sleep(delayMs);
+        await sleep(delayMs, this.#abandon.signal);
       } finally {
         this.#consumer.off('consumer:group:join', this.#onJoin);
         const stream = this.#stream;
@@ -459,7 +453,7 @@ export class LakeSink {
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
         this.#o.log(`listing ${this.#prefix} in ${this.#o.store.url} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
         this.counters.retries++;
-        await this.#sleep(delayMs);
+        await sleep(delayMs, this.#abandon.signal);
       }
     }
     if (this.#closing || lane.revoked) return;
@@ -640,7 +634,7 @@ export class LakeSink {
         this.counters.retries++;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
         this.#o.log(`partition ${unit.partition}: committing offsets ${unit.firstOffset}–${unit.lastOffset} failed: ${describeError(err)}; retrying in ${delayMs} ms (reading pauses while the buffer is full)`);
-        await this.#sleep(delayMs);
+        await sleep(delayMs, this.#abandon.signal);
       }
     }
   }
@@ -769,20 +763,6 @@ export class LakeSink {
       this.#offsetCommit = null;
     });
     return this.#offsetCommit;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#abandon.signal;
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   /**

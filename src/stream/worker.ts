@@ -9,6 +9,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Admin, Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
+import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
@@ -100,13 +101,6 @@ type Lane = {
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type OutputMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const inner = (err as Error & { errors?: unknown[] }).errors;
-  const parts = Array.isArray(inner) && inner.length > 0 ? inner.slice(0, 3).map((e) => (e instanceof Error ? e.message : String(e))) : [];
-  const cause = err.cause instanceof Error ? err.cause.message : undefined;
-  return [err.message, ...parts, ...(cause !== undefined ? [cause] : [])].join(': ');
-}
 
 function headerMap(headers: readonly StreamHeader[]): Map<Buffer, Buffer> {
   // Keys are distinct Buffer objects, so a header name that repeats keeps every occurrence, in order.
@@ -267,7 +261,7 @@ export class StreamWorker {
         if (this.#closing) break;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt++);
         this.#options.log(`consuming ${this.dataset.topics.raw} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
-        await this.#sleep(delayMs);
+        await sleep(delayMs, this.#abandon.signal);
       } finally {
         this.#consumer.off('consumer:group:join', this.#onJoin);
         const stream = this.#stream;
@@ -447,7 +441,7 @@ export class StreamWorker {
         if (this.#abandoned) return false;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
         this.#options.log(`producing ${messages.length} output(s) of ${this.dataset.topics.raw}/${partition} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
-        await this.#sleep(delayMs);
+        await sleep(delayMs, this.#abandon.signal);
         if (this.#abandoned) return false;
       }
     }
@@ -522,20 +516,6 @@ export class StreamWorker {
       this.#statusWrite = null;
     });
     return this.#statusWrite;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#abandon.signal;
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   /**
