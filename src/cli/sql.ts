@@ -1,10 +1,9 @@
 // `oxbow sql "<query>"`: runs one read query over the lake's catalog tables and prints the result.
-import path from 'node:path';
 import { crawl } from '../catalog/crawler.ts';
 import { lakeTables } from '../catalog/lake-tables.ts';
 import { openCatalog } from '../catalog/open.ts';
 import { loadConfig } from '../config/index.ts';
-import { LakeEngine, type QueryResult } from '../query/engine.ts';
+import { engineFromConfig, type QueryResult } from '../query/engine.ts';
 import { QueryError, QueryErrorCode } from '../query/errors.ts';
 import { openObjectStore } from '../storage/index.ts';
 import { parse, usageError } from './args.ts';
@@ -61,18 +60,7 @@ export async function sql(argv: string[]): Promise<number> {
       const crawled = await crawl(catalog, store, config.catalog.namespace, lakeTables(config), (line) => process.stderr.write(`${line}\n`));
       for (const p of crawled.problems) process.stderr.write(`warning: ${p.table}: ${p.path}: ${p.why}\n`);
     }
-    const q = config.query;
-    const engine = await LakeEngine.create({
-      catalog,
-      store,
-      namespace: config.catalog.namespace,
-      threads: q.threads,
-      memoryLimit: q.memoryLimit,
-      timeoutMs: q.timeoutMs,
-      maxRows: q.maxRows,
-      cacheDir: path.resolve(q.cacheDir),
-      cacheBytes: q.cacheBytes,
-    });
+    const engine = await engineFromConfig(config, catalog, store);
     try {
       const result = await engine.query(positionals[0]!);
       process.stdout.write(render(result, format));

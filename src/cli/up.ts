@@ -1,12 +1,11 @@
 // `oxbow up`: runs the lake in one process on embedded defaults (the broker, a stream worker and a sink per dataset,
 // the catalog with its crawler, the SQL endpoints) and prints its endpoints.
-import path from 'node:path';
 import { Broker } from '../broker/index.ts';
 import { lakeTables } from '../catalog/lake-tables.ts';
 import { openCatalog } from '../catalog/open.ts';
 import { CrawlScheduler } from '../catalog/scheduler.ts';
 import type { CatalogStore } from '../catalog/store.ts';
-import { LakeEngine } from '../query/engine.ts';
+import { engineFromConfig, type LakeEngine } from '../query/engine.ts';
 import { lakeExecutor } from '../query/executor.ts';
 import { SqlHttpServer } from '../query/http.ts';
 import { PgWireServer } from '../query/pgwire/index.ts';
@@ -88,21 +87,10 @@ export async function up(argv: string[]): Promise<number> {
   let engine: LakeEngine | null = null;
   let http: SqlHttpServer | null = null;
   let pg: PgWireServer | null = null;
-  const q = config.query;
   try {
     workers = await startWorkers(config, brokers, stateDir);
     sinks = await startSinks(config, brokers, storageUrl, workDir, () => crawler.crawlSoon());
-    engine = await LakeEngine.create({
-      catalog,
-      store,
-      namespace: config.catalog.namespace,
-      threads: q.threads,
-      memoryLimit: q.memoryLimit,
-      timeoutMs: q.timeoutMs,
-      maxRows: q.maxRows,
-      cacheDir: path.resolve(cacheDir),
-      cacheBytes: q.cacheBytes,
-    });
+    engine = await engineFromConfig(config, catalog, store, cacheDir);
     http = await SqlHttpServer.start({ engine, host: config.server.host, port: config.server.httpPort, log: log('http') });
     pg = await PgWireServer.start({ executor: lakeExecutor(engine), host: config.server.host, port: config.server.pgPort, log: log('postgres') });
   } catch (err) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DUPLICATE_LINEAGE_STAT } from '../catalog/crawler.ts';
 import { CatalogError, CatalogErrorCode } from '../catalog/errors.ts';
 import type { CatalogColumn, CatalogStore, CatalogTable, FileFilter } from '../catalog/store.ts';
+import type { OxbowConfig } from '../config/index.ts';
 import { currentRowsSql } from '../sink/lake-view.ts';
 import { quoteIdentifier, quoteString } from '../sink/parquet-schema.ts';
 import { LocalObjectStore, type ObjectStore } from '../storage/index.ts';
@@ -52,6 +53,22 @@ type TableRef = { name: string; schema: string; node: Record<string, unknown> };
 type Analysis = { ast: Record<string, unknown>; tables: TableRef[]; qualified: boolean };
 
 const DEFAULTS = { threads: 2, memoryLimit: '1GB', timeoutMs: 60_000, maxRows: 100_000, cacheBytes: 2 * 1024 ** 3 };
+
+/** The engine of a lake's configuration (`query` and `catalog.namespace` settings); `cacheDir` overrides `query.cacheDir`. */
+export function engineFromConfig(config: Pick<OxbowConfig, 'query' | 'catalog'>, catalog: CatalogStore, store: ObjectStore, cacheDir = config.query.cacheDir): Promise<LakeEngine> {
+  const q = config.query;
+  return LakeEngine.create({
+    catalog,
+    store,
+    namespace: config.catalog.namespace,
+    threads: q.threads,
+    memoryLimit: q.memoryLimit,
+    timeoutMs: q.timeoutMs,
+    maxRows: q.maxRows,
+    cacheDir: path.resolve(cacheDir),
+    cacheBytes: q.cacheBytes,
+  });
+}
 
 export class LakeEngine {
   readonly #o: Required<LakeEngineOptions>;

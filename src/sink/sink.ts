@@ -84,6 +84,11 @@ export type SinkCounters = {
   retries: number;
 };
 
+/** Counters of a sink that has done nothing yet. */
+export function emptySinkCounters(): SinkCounters {
+  return { recordsIn: 0, rowsCommitted: 0, filesCommitted: 0, bytesCommitted: 0, unitsCommitted: 0, alreadyInLake: 0, deadLettered: {}, commitsBy: {}, lastCommitAtMs: null, retries: 0 };
+}
+
 /** Why a unit was committed: a rotation rule of one of its files, memory pressure, recovery, or shutdown. */
 export type CommitReason = RotateReason | 'memory' | 'recovery' | 'close';
 
@@ -175,18 +180,7 @@ export class LakeSink {
   readonly dataset: ResolvedDataset;
   readonly groupId: string;
   readonly topic: string;
-  readonly counters: SinkCounters = {
-    recordsIn: 0,
-    rowsCommitted: 0,
-    filesCommitted: 0,
-    bytesCommitted: 0,
-    unitsCommitted: 0,
-    alreadyInLake: 0,
-    deadLettered: {},
-    commitsBy: {},
-    lastCommitAtMs: null,
-    retries: 0,
-  };
+  readonly counters: SinkCounters = emptySinkCounters();
 
   #o: ResolvedSinkOptions;
   #partitioner: Partitioner;

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { OxbowConfig } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
 import type { ResolvedDataset } from '../stream/index.ts';
-import type { SinkCounters } from './sink.ts';
+import { emptySinkCounters, type SinkCounters } from './sink.ts';
 
 /** What the thread needs to start a sink: plain data only (a dataset's step functions stay on this side). */
 export type SinkThreadInput = {
@@ -25,24 +25,11 @@ export type SinkThreadMessage =
   | { type: 'counters'; counters: SinkCounters }
   | { type: 'closed'; counters: SinkCounters };
 
-const EMPTY: SinkCounters = {
-  recordsIn: 0,
-  rowsCommitted: 0,
-  filesCommitted: 0,
-  bytesCommitted: 0,
-  unitsCommitted: 0,
-  alreadyInLake: 0,
-  deadLettered: {},
-  commitsBy: {},
-  lastCommitAtMs: null,
-  retries: 0,
-};
-
 export class SinkThread {
   readonly dataset: SinkThreadInput['dataset'];
   readonly groupId: string;
   #worker: Worker;
-  #counters: SinkCounters = EMPTY;
+  #counters: SinkCounters = emptySinkCounters();
   #closed: Promise<void> | null = null;
   #exited: Promise<void>;
 
