@@ -573,7 +573,7 @@ export class StreamWorker {
 
 /**
  * Creates the dataset's topics that do not exist: processed and dlq get the raw topic's partition count (raw, when it
- * is missing too, gets one partition). Another worker creating them at the same time is fine. Retries Kafka errors,
+ * is missing too, gets topicPartitions). Another worker creating them at the same time is fine. Retries Kafka errors,
  * logged, with backoff. Returns the partition counts of processed and dlq.
  */
 async function ensureTopics(options: Required<StreamWorkerOptions>): Promise<{ processed: number; dlq: number }> {
