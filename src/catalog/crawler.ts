@@ -5,8 +5,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { listDataFiles, visibleFiles, type LakeDataFile } from '../sink/lake-view.ts';
-import { quoteString } from '../sink/parquet-schema.ts';
+import { listDataFiles, quoteString, visibleFiles, type LakeDataFile } from '../sink/index.ts';
 import { LocalObjectStore, type ObjectStore } from '../storage/index.ts';
 import type { CatalogColumn, CatalogFile, CatalogStore, ColumnStatistics } from './store.ts';
 

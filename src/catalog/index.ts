@@ -1,4 +1,5 @@
-// Public face of the catalog: the CatalogStore interface, its SQLite and PostgreSQL backends, and CatalogError.
+// Public face of the catalog: the CatalogStore interface, its SQLite and PostgreSQL backends, the crawler and its
+// schedule, the tables of a lake's configuration, DDL for other engines, and CatalogError.
 export { CatalogError, CatalogErrorCode } from './errors.ts';
 export { MIGRATIONS, type MigrationStep } from './migrations.ts';
 export { openCatalog } from './open.ts';
@@ -16,3 +17,7 @@ export type {
   SchemaVersion,
   TableInput,
 } from './store.ts';
+export { crawl, partitionValues, DUPLICATE_LINEAGE_STAT, type CrawlProblem, type CrawlResult, type CrawlTable } from './crawler.ts';
+export { CrawlScheduler, type CrawlSchedulerOptions } from './scheduler.ts';
+export { lakeTables } from './lake-tables.ts';
+export { catalogDdl, DDL_DIALECTS, locationRootOf, type DdlDialect } from './ddl.ts';

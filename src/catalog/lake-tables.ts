@@ -1,9 +1,7 @@
 // The catalog tables of a lake's configuration: one per dataset, over its processed topic's files.
 import type { OxbowConfig } from '../config/index.ts';
-import { createPartitioner, GRANULARITIES } from '../sink/partitioner.ts';
-import { mapJsonSchema } from '../sink/parquet-schema.ts';
-import { listingPrefix } from '../sink/sink.ts';
-import { processedSchema } from '../stream/dataset.ts';
+import { createPartitioner, GRANULARITIES, listingPrefix, mapJsonSchema } from '../sink/index.ts';
+import { processedSchema } from '../stream/index.ts';
 import type { CrawlTable } from './crawler.ts';
 
 const TIME_KEYS = ['year', 'month', 'day', 'hour'];

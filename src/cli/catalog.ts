@@ -1,9 +1,6 @@
 // `oxbow catalog tables|describe|partitions|crawl|ddl`: what the catalog knows of the lake, bringing it up to date, and
 // the SQL that lets other engines read it.
-import { crawl } from '../catalog/crawler.ts';
-import { catalogDdl, DDL_DIALECTS, locationRootOf, type DdlDialect } from '../catalog/ddl.ts';
-import { lakeTables } from '../catalog/lake-tables.ts';
-import { openCatalog } from '../catalog/open.ts';
+import { catalogDdl, crawl, DDL_DIALECTS, lakeTables, locationRootOf, openCatalog, type DdlDialect } from '../catalog/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { openObjectStore } from '../storage/index.ts';
 import { parse, usageError } from './args.ts';

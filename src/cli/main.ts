@@ -1,5 +1,5 @@
 // The `oxbow` command: dispatches to one module per command and turns errors into messages and exit codes.
-import { configFileFor } from '../config/load.ts';
+import { configFileFor } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
 import { CliErrorCode, usageError } from './args.ts';
 

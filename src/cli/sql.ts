@@ -1,10 +1,7 @@
 // `oxbow sql "<query>"`: runs one read query over the lake's catalog tables and prints the result.
-import { crawl } from '../catalog/crawler.ts';
-import { lakeTables } from '../catalog/lake-tables.ts';
-import { openCatalog } from '../catalog/open.ts';
+import { crawl, lakeTables, openCatalog } from '../catalog/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { engineFromConfig, type QueryResult } from '../query/engine.ts';
-import { QueryError, QueryErrorCode } from '../query/errors.ts';
+import { engineFromConfig, QueryError, QueryErrorCode, type QueryResult } from '../query/index.ts';
 import { openObjectStore } from '../storage/index.ts';
 import { parse, usageError } from './args.ts';
 

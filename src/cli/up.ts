@@ -1,14 +1,8 @@
 // `oxbow up`: runs the lake in one process on embedded defaults (the broker, a stream worker and a sink per dataset,
 // the catalog with its crawler, the SQL endpoints) and prints its endpoints.
 import { Broker } from '../broker/index.ts';
-import { lakeTables } from '../catalog/lake-tables.ts';
-import { openCatalog } from '../catalog/open.ts';
-import { CrawlScheduler } from '../catalog/scheduler.ts';
-import type { CatalogStore } from '../catalog/store.ts';
-import { engineFromConfig, type LakeEngine } from '../query/engine.ts';
-import { lakeExecutor } from '../query/executor.ts';
-import { SqlHttpServer } from '../query/http.ts';
-import { PgWireServer } from '../query/pgwire/index.ts';
+import { CrawlScheduler, lakeTables, openCatalog, type CatalogStore } from '../catalog/index.ts';
+import { engineFromConfig, lakeExecutor, PgWireServer, SqlHttpServer, type LakeEngine } from '../query/index.ts';
 import { loadConfig, parseDurationMs, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
 import { sinkSummary, SinkThread } from '../sink/index.ts';
 import { openObjectStore } from '../storage/index.ts';

@@ -8,12 +8,9 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DUPLICATE_LINEAGE_STAT } from '../catalog/crawler.ts';
-import { CatalogError, CatalogErrorCode } from '../catalog/errors.ts';
-import type { CatalogColumn, CatalogStore, CatalogTable, FileFilter } from '../catalog/store.ts';
+import { CatalogError, CatalogErrorCode, DUPLICATE_LINEAGE_STAT, type CatalogColumn, type CatalogStore, type CatalogTable, type FileFilter } from '../catalog/index.ts';
 import type { OxbowConfig } from '../config/index.ts';
-import { currentRowsSql } from '../sink/lake-view.ts';
-import { quoteIdentifier, quoteString } from '../sink/parquet-schema.ts';
+import { currentRowsSql, quoteIdentifier, quoteString } from '../sink/index.ts';
 import { LocalObjectStore, type ObjectStore } from '../storage/index.ts';
 import { fromDuckDb, QueryError, QueryErrorCode } from './errors.ts';
 

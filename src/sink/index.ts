@@ -16,7 +16,7 @@ export {
   type PathFormatPreset,
 } from './partitioner.ts';
 export { dataFileName, parseDataFileName, PARQUET_CODECS, type DataFileName, type ParquetCodec } from './file-name.ts';
-export { mapJsonSchema, LINEAGE_COLUMNS, LINEAGE_FIELD, type MapSchemaOptions, type ParquetColumn, type ParquetSchemaMapping } from './parquet-schema.ts';
+export { mapJsonSchema, quoteIdentifier, quoteString, LINEAGE_COLUMNS, LINEAGE_FIELD, type MapSchemaOptions, type ParquetColumn, type ParquetSchemaMapping } from './parquet-schema.ts';
 export {
   ParquetWriter,
   writeParquet,

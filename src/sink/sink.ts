@@ -17,8 +17,7 @@ import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream, typ
 import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
 import type { ObjectStore } from '../storage/index.ts';
-import { deadLetterHeaders } from '../stream/dead-letter.ts';
-import { processedSchema, type ResolvedDataset } from '../stream/dataset.ts';
+import { deadLetterHeaders, processedSchema, type ResolvedDataset } from '../stream/index.ts';
 import { SinkError, SinkRecordCode } from './errors.ts';
 import { dataFileName, parseDataFileName, type ParquetCodec } from './file-name.ts';
 import { mapJsonSchema, type ParquetSchemaMapping } from './parquet-schema.ts';
