@@ -5,7 +5,7 @@
 // but one read query (COPY, ATTACH, INSTALL, SET, CREATE, several statements) is refused; table functions other than
 // a few generators are refused; and the instance itself cannot touch files outside the lake (external access off,
 // allowed directories set, configuration locked).
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CatalogError, CatalogErrorCode, DUPLICATE_LINEAGE_STAT, type CatalogColumn, type CatalogStore, type CatalogTable, type FileFilter } from '../catalog/index.ts';
@@ -73,6 +73,8 @@ export class LakeEngine {
   readonly #cache: Map<string, { local: string; size: number; usedAt: number }> = new Map();
   #cacheSize = 0;
   readonly #answers = new Map<string, { version: number; value: unknown }>();
+  /** The instance-wide views of whole tables: what each reads (files and schema versions), and when it is in place. */
+  readonly #shared = new Map<string, { key: string; ready: Promise<void> }>();
 
   private constructor(options: Required<LakeEngineOptions>, instance: DuckDBInstance) {
     this.#o = options;
@@ -136,32 +138,33 @@ export class LakeEngine {
         const filter = prunable ? fileFilter(top.where_clause, table, String(top.from_table?.alias ?? '')) : {};
         let mark = performance.now();
         const pruned = filter.eventTime !== undefined || filter.partitionValues !== undefined;
+        const id = `${table.namespace}.${table.name}`;
         const [partitions, files, versions] = await Promise.all([
           // How many files the table has is only worth asking when the query reads fewer.
-          pruned ? this.#o.catalog.listPartitions(table.namespace, table.name) : Promise.resolve(null),
-          this.#remember(`files|${table.namespace}.${table.name}|${JSON.stringify(filter)}`, table.filesVersion, () => this.#o.catalog.listFiles(table.namespace, table.name, filter)),
-          this.#remember(`schema|${table.namespace}.${table.name}`, table.schemaVersion, () => this.#o.catalog.schemaVersions(table.namespace, table.name)),
+          pruned ? this.#remember(`partitions|${id}`, table.filesVersion, () => this.#o.catalog.listPartitions(table.namespace, table.name)) : Promise.resolve(null),
+          this.#remember(`files|${id}|${JSON.stringify(filter)}`, table.filesVersion, () => this.#o.catalog.listFiles(table.namespace, table.name, filter)),
+          this.#remember(`schema|${id}`, table.schemaVersion, () => this.#o.catalog.schemaVersions(table.namespace, table.name)),
         ]);
-        const columns = versions.at(-1)?.columns ?? [];
         const locals = await this.#stage(files.map((f) => ({ key: f.path, size: f.size })));
-        const local = new Map(files.map((f, i) => [f, locals[i]!]));
-        const dedupe = new Set(filesNeedingDedupe(files));
         phasesMs.catalog += performance.now() - mark;
         mark = performance.now();
-        const view = viewSql(
-          files.filter((f) => !dedupe.has(f)).map((f) => local.get(f)!),
-          files.filter((f) => dedupe.has(f)).map((f) => local.get(f)!),
-          columns,
-          versions.length > 1,
-        );
-        await connection.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(name)} AS ${view}`);
+        const view = () => {
+          const local = new Map(files.map((f, i) => [f, locals[i]!]));
+          const dedupe = new Set(filesNeedingDedupe(files));
+          return viewSql(
+            files.filter((f) => !dedupe.has(f)).map((f) => local.get(f)!),
+            files.filter((f) => dedupe.has(f)).map((f) => local.get(f)!),
+            versions.at(-1)?.columns ?? [],
+            versions.length > 1,
+          );
+        };
+        if (pruned) await connection.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(name)} AS ${view()}`);
+        else await this.#sharedView(connection, name, `${table.filesVersion}|${table.schemaVersion}|${this.#o.namespace}.${table.name}`, view);
         phasesMs.views += performance.now() - mark;
         tables.push({ name, filesTotal: partitions === null ? files.length : partitions.reduce((n, p) => n + p.fileCount, 0), filesRead: files.length });
       }
       const runStarted = performance.now();
-      const statement = analysis.qualified ? await this.#unqualified(connection, analysis.ast) : sql;
-      // One row more than allowed tells a result that is too large, without reading all of it.
-      const reader = await connection.streamAndReadUntil(statement, this.#o.maxRows + 1, params.length === 0 ? undefined : [...params]);
+      const reader = await this.#run(connection, sql, analysis, params);
       if (reader.currentRowCount > this.#o.maxRows) {
         throw new QueryError(QueryErrorCode.TOO_MANY_ROWS, `the result has more than ${this.#o.maxRows} rows (query.maxRows); add a LIMIT or an aggregate`, { fields: { maxRows: this.#o.maxRows } });
       }
@@ -242,8 +245,32 @@ export class LakeEngine {
     return { ast, tables: lakeTables, qualified };
   }
 
-  /** The statement with `namespace.table` written as `table` (the temporary views have bare names). */
-  async #unqualified(connection: DuckDBConnection, ast: Record<string, unknown>): Promise<string> {
+  /**
+   * Runs the checked statement and reads at most one row more than `query.maxRows` (which tells a result that is too
+   * large without reading all of it). Without parameters, the statement runs as DuckDB's tree of it with a LIMIT of
+   * that many rows added, in one step; a prepared statement (needed for parameters) costs DuckDB a second look at every
+   * file of the tables, so it is only used for parameters and for what the tree cannot bound (its own LIMIT that is
+   * not a constant, a percentage). DuckDB's text of a tree is not always the text it parsed: if the rewritten
+   * statement fails, the query's own text runs instead and its answer (or error) is the one given.
+   */
+  async #run(connection: DuckDBConnection, sql: string, analysis: Analysis, params: readonly (string | null)[]): Promise<DuckDBResultReader> {
+    const bound = params.length === 0 ? limitedTree(analysis.ast, this.#o.maxRows + 1) : null;
+    if (bound !== null) {
+      const statement = bound === analysis.ast && !analysis.qualified ? sql : await this.#text(connection, bound);
+      try {
+        const reader = await connection.runAndRead(statement);
+        await reader.readAll();
+        return reader;
+      } catch (err) {
+        if (statement === sql || fromDuckDb(err).code === QueryErrorCode.TIMEOUT) throw err;
+      }
+    }
+    const statement = analysis.qualified ? await this.#text(connection, analysis.ast) : sql;
+    return connection.streamAndReadUntil(statement, this.#o.maxRows + 1, params.length === 0 ? undefined : [...params]);
+  }
+
+  /** DuckDB's text of a statement tree, with `namespace.table` written as `table` (the views have bare names). */
+  async #text(connection: DuckDBConnection, ast: Record<string, unknown>): Promise<string> {
     walk(ast, (node) => {
       if (node.type === 'BASE_TABLE' && node.schema_name === this.#o.namespace) node.schema_name = '';
       // Positions are 64-bit, and "none" (2^64 − 1) does not survive a JavaScript number; they only serve messages.
@@ -252,6 +279,29 @@ export class LakeEngine {
     const json = JSON.stringify({ error: false, statements: [{ node: ast, named_param_map: [] }] });
     const reader = await connection.runAndReadAll(`SELECT json_deserialize_sql(${quoteString(json)}::JSON) AS s`);
     return String(reader.getRowObjectsJson()[0]?.s);
+  }
+
+  /**
+   * Makes the instance-wide view `name` read the table as of `key` (its files and schema versions). A query that
+   * reads a whole table uses this view instead of creating one of its own: creating a view makes DuckDB look at every
+   * file once more, and the view stays valid until the table's files or schema change. Views are replaced one at a
+   * time per name (two replacements at once would conflict in DuckDB's catalog); a query running meanwhile keeps the
+   * files it started with.
+   */
+  async #sharedView(connection: DuckDBConnection, name: string, key: string, sql: () => string): Promise<void> {
+    const previous = this.#shared.get(name);
+    if (previous !== undefined && previous.key === key) return previous.ready;
+    const ready = (async () => {
+      await previous?.ready.catch(() => undefined);
+      await connection.run(`CREATE OR REPLACE VIEW main.${quoteIdentifier(name)} AS ${sql()}`);
+    })();
+    const entry = { key, ready };
+    this.#shared.set(name, entry);
+    // A failed replacement is not remembered: the next query tries again.
+    ready.catch(() => {
+      if (this.#shared.get(name) === entry) this.#shared.delete(name);
+    });
+    return ready;
   }
 
   /** Local paths of the objects: the files themselves for a local store; staged copies (bounded cache) otherwise. */
@@ -291,6 +341,24 @@ export class LakeEngine {
 
 function firstWord(sql: string): string {
   return (/[A-Za-z]+/.exec(sql.replace(/--.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, ''))?.[0] ?? 'it').toUpperCase();
+}
+
+/**
+ * The statement's tree with a LIMIT of `rows` at its end, or the tree as it is when its own constant LIMIT is already at
+ * most that; null when it cannot be bounded that way (a LIMIT that is not a constant, a percentage).
+ */
+export function limitedTree(ast: Record<string, unknown>, rows: number): Record<string, unknown> | null {
+  const modifiers = Array.isArray(ast.modifiers) ? (ast.modifiers as Record<string, unknown>[]) : null;
+  if (modifiers === null) return null;
+  const limits = modifiers.filter((m) => m.type === 'LIMIT_MODIFIER' || m.type === 'LIMIT_PERCENT_MODIFIER');
+  if (limits.length > 0) {
+    const limit = limits.length === 1 && limits[0]!.type === 'LIMIT_MODIFIER' ? (limits[0]!.limit as Record<string, unknown> | null) : undefined;
+    const value = (limit?.value as { is_null?: boolean; value?: unknown } | undefined);
+    const n = limit?.type === 'VALUE_CONSTANT' && value?.is_null === false ? Number(value.value) : NaN;
+    return Number.isInteger(n) && n >= 0 && n <= rows ? ast : null;
+  }
+  const constant = { class: 'CONSTANT', type: 'VALUE_CONSTANT', alias: '', query_location: 0, value: { type: { id: 'BIGINT', type_info: null }, is_null: false, value: rows } };
+  return { ...ast, modifiers: [...modifiers, { type: 'LIMIT_MODIFIER', limit: constant, offset: null }] };
 }
 
 function walk(node: unknown, visit: (node: Record<string, unknown>) => void): void {

@@ -142,6 +142,36 @@ test('only read queries run: hostile statements are refused with a clear error a
   assert.deepEqual((await engine.query('SELECT count(*) FROM orders')).rows, [[String(HOURS * PER_HOUR)]], 'still serving');
 });
 
+test('results keep the query’s order, column names and LIMIT, are bounded by maxRows, and follow the catalog under concurrent queries', async (t) => {
+  const { env, config, catalog, engine } = await lake(t, { maxRows: 50 });
+  await crawl(catalog, env.store, 'lake', lakeTables(config));
+  const ids = async (sql: string) => (await engine.query(sql)).rows.map((r) => Number(r[0]));
+  assert.deepEqual(await ids('SELECT id FROM orders ORDER BY id DESC LIMIT 50'), Array.from({ length: 50 }, (_, i) => HOURS * PER_HOUR - 1 - i));
+  assert.deepEqual(await ids('SELECT id FROM orders ORDER BY id LIMIT 10 OFFSET 5'), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  assert.deepEqual(await ids('SELECT id FROM orders ORDER BY id LIMIT (SELECT 3)'), [0, 1, 2], 'a LIMIT that is not a constant');
+  assert.deepEqual(await ids('SELECT id FROM lake.orders WHERE id < 3 ORDER BY id'), [0, 1, 2]);
+  await assert.rejects(engine.query('SELECT id FROM orders LIMIT 51'), /more than 50 rows/);
+  await assert.rejects(engine.query('SELECT id FROM orders LIMIT (SELECT 60)'), /more than 50 rows/);
+  const named = await engine.query('SELECT id, id + 1 AS id, 7 FROM orders ORDER BY 1 LIMIT 2');
+  assert.deepEqual(named.columns.map((c) => c.name), ['id', 'id', '7'], 'names as the query gives them, duplicates included');
+  assert.deepEqual(named.rows, [['0', '1', 7], ['1', '2', 7]]);
+  assert.deepEqual((await engine.query('VALUES (1, \'a\'), (2, \'b\')')).rows, [[1, 'a'], [2, 'b']]);
+  await assert.rejects(engine.query('SELECT nope FROM orders'), (err: unknown) => err instanceof QueryError && /nope/.test(err.message));
+
+  // Whole-table and one-hour queries at once, before and after new files are crawled: each sees the catalog it asked.
+  const whole = 'SELECT count(*) FROM orders';
+  const hour = `SELECT count(*) FROM orders WHERE ts >= '2026-11-22 02:00:00+00' AND ts < '2026-11-22 03:00:00+00'`;
+  const before = await Promise.all(Array.from({ length: 6 }, (_, i) => engine.query(i % 2 === 0 ? whole : hour)));
+  assert.deepEqual(before.map((r) => r.rows[0]![0]), ['600', '100', '600', '100', '600', '100']);
+  const sink = await startSink(t, env, { rotation: { flushSize: 40, rotateScheduleIntervalMs: 200 } });
+  await env.send(Array.from({ length: 30 }, (_, j) => order(10_000 + j, `2026-11-22T02:${String(j).padStart(2, '0')}:30Z`, 0)), 0);
+  await until(() => sink.counters.rowsCommitted === 30, 20_000, () => JSON.stringify(sink.counters));
+  await sink.close();
+  await crawl(catalog, env.store, 'lake', lakeTables(config));
+  const after = await Promise.all(Array.from({ length: 6 }, (_, i) => engine.query(i % 2 === 0 ? whole : hour)));
+  assert.deepEqual(after.map((r) => r.rows[0]![0]), ['630', '130', '630', '130', '630', '130']);
+});
+
 test('POST /v1/sql answers with typed columns and rows, and errors as JSON with a code and SQLSTATE', async (t) => {
   const { env, config, catalog, engine } = await lake(t, { maxRows: 1000 });
   await crawl(catalog, env.store, 'lake', lakeTables(config));
