@@ -75,8 +75,17 @@ const FETCH_MAX_BYTES = 4 * 1024 ** 2;
 const FETCH_PARTITION_MAX_BYTES = 4 * 1024 ** 2;
 /** Records the consumer may hold read ahead; the in-flight limits still bound what is taken from it. */
 const CONSUMER_BUFFER_RECORDS = 16_384;
-/** Records sent in one produce request per lane. */
-const LANE_BATCH_RECORDS = 2000;
+/** Records in one batch of a lane at most: processed, then sent together. */
+const LANE_BATCH_RECORDS = 4000;
+/** Records processed between two looks at whether the send in flight is acknowledged. */
+const LANE_SLICE_RECORDS = 500;
+/**
+ * Bytes of keys, values and headers in one produce request at most. The client writes a send's records of a partition
+ * as one record batch, and a broker refuses a batch over the topic's max.message.bytes (1 MiB by default, in Kafka
+ * too) with an error that a retry cannot fix; a lane's batch of larger records is therefore sent in several requests,
+ * one after the other, which keeps their order.
+ */
+const SEND_MAX_BYTES = 768 * 1024;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
@@ -101,6 +110,13 @@ type Lane = {
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type OutputMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
+
+/** Bytes of a message's key, value and headers. */
+function messageBytes(m: OutputMessage): number {
+  let size = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  if (m.headers instanceof Map) for (const [k, v] of m.headers) size += (k as Buffer).length + ((v as Buffer | undefined)?.length ?? 0);
+  return size;
+}
 
 function headerMap(headers: readonly StreamHeader[]): Map<Buffer, Buffer> {
   // Keys are distinct Buffer objects, so a header name that repeats keeps every occurrence, in order.
@@ -320,9 +336,11 @@ export class StreamWorker {
   }
 
   /**
-   * Processes a lane's records batch by batch. While one batch's outputs are being sent, the next batch is already
-   * processed, so the pipeline's work overlaps the wait for acknowledgements; sends of a lane still go one at a time,
-   * in offset order, and `doneOffset` only moves past a batch once its outputs are acknowledged.
+   * Processes a lane's records batch by batch. While one batch's outputs are being sent, the next batch is processed
+   * and keeps growing, slice by slice, until that send is acknowledged (or the batch is full): the pipeline works
+   * through the wait for acknowledgements instead of idling, and the slower the round trip, the more one request
+   * carries. Sends of a lane still go one at a time, in offset order, and `doneOffset` only moves past a batch once
+   * its outputs are acknowledged.
    */
   async #runLane(lane: Lane): Promise<void> {
     lane.running = true;
@@ -337,12 +355,27 @@ export class StreamWorker {
           if (!sent) break;
           continue;
         }
-        const batch = lane.queue.splice(0, LANE_BATCH_RECORDS);
+        let acknowledged = sending?.sent == null;
+        void sending?.sent?.then(() => {
+          acknowledged = true;
+        });
+        const batch: Pending[] = [];
         const messages: OutputMessage[] = [];
-        for (const p of batch) {
-          const pending = this.#process(p.source);
-          const out = this.#output(pending instanceof Promise ? await pending : pending, p.source);
-          if (out) messages.push(out);
+        let outBytes = 0;
+        for (;;) {
+          const slice = lane.queue.splice(0, Math.min(LANE_SLICE_RECORDS, LANE_BATCH_RECORDS - batch.length));
+          for (const p of slice) {
+            const pending = this.#process(p.source);
+            const out = this.#output(pending instanceof Promise ? await pending : pending, p.source);
+            if (out) {
+              messages.push(out);
+              outBytes += messageBytes(out);
+            }
+            batch.push(p);
+          }
+          if (acknowledged || lane.queue.length === 0 || batch.length >= LANE_BATCH_RECORDS || outBytes >= SEND_MAX_BYTES || this.#closing) break;
+          // Lets the acknowledgement of the send in flight (and newly fetched records) in between two slices.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const bytes = batch.reduce((n, p) => n + p.bytes, 0);
         if (sending !== null) {
@@ -353,7 +386,7 @@ export class StreamWorker {
             break;
           }
         }
-        sending = { sent: messages.length === 0 ? null : this.#send(messages, lane.partition), batch, bytes };
+        sending = { sent: messages.length === 0 ? null : this.#sendInOrder(messages, lane.partition), batch, bytes };
       }
       if (sending !== null) await this.#settle(lane, sending);
     } finally {
@@ -428,6 +461,25 @@ export class StreamWorker {
     if (source.key !== null) msg.key = source.key;
     if (source.value !== null) msg.value = source.value;
     return msg;
+  }
+
+  /** Sends a lane's outputs in requests of at most SEND_MAX_BYTES, each acknowledged before the next goes. */
+  async #sendInOrder(messages: OutputMessage[], partition: number): Promise<boolean> {
+    let from = 0;
+    while (from < messages.length) {
+      let to = from;
+      let bytes = 0;
+      while (to < messages.length) {
+        const size = messageBytes(messages[to]!);
+        if (to > from && bytes + size > SEND_MAX_BYTES) break;
+        bytes += size;
+        to++;
+      }
+      const chunk = from === 0 && to === messages.length ? messages : messages.slice(from, to);
+      if (!(await this.#send(chunk, partition))) return false;
+      from = to;
+    }
+    return true;
   }
 
   /** Sends with acks=all until acknowledged; false only when close() gave up waiting. */

@@ -198,6 +198,31 @@ async function readStatus(stateDir: string, workerId: string): Promise<StreamWor
   }
 }
 
+test('large records: outputs over the broker\'s max.message.bytes per batch are sent in several requests, in order, none stuck', async (t) => {
+  const { address } = await startBroker(t);
+  const dir = await tempDir(t);
+  await createTopic(address, 'big.raw', 1);
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'test-producer', bootstrapBrokers: [address], acks: ProduceAcks.ALL });
+  defer(t, () => producer.close());
+  // 3,000 records of 1.5 KiB: a lane's batch of 2,000 holds 3 MB, three times the broker's 1 MiB per record batch.
+  const pad = 'x'.repeat(1500);
+  const total = 3000;
+  for (let from = 0; from < total; from += 500) {
+    await producer.send({ messages: Array.from({ length: 500 }, (_, i) => ({ topic: 'big.raw', value: Buffer.from(JSON.stringify({ id: from + i, pad })) })) });
+  }
+  const logs: string[] = [];
+  const worker = await StreamWorker.start({ brokers: [address], clientId: 'test', dataset: dataset('big', { schema: { type: 'object' } }), stateDir: dir, log: (l) => logs.push(l), offsetCommitIntervalMs: 100 });
+  defer(t, () => worker.close());
+  const processed = await collect(t, address, 'big.processed');
+  await eventually(() => (processed.length >= total ? true : undefined), 30_000, `${total} processed records (have ${processed.length}; log: ${logs.join(' | ')})`);
+  assert.deepEqual(processed.map((m) => (JSON.parse(m.value.toString()) as { id: number }).id), Array.from({ length: total }, (_, i) => i), 'each once, in order');
+  assert.ok(!logs.some((l) => /failed/.test(l)), logs.join('\n'));
+  await eventually(async () => {
+    const o = await offsets(address, streamGroupId('big'), 'big.raw', 1);
+    return o.committed[0] === BigInt(total) ? true : undefined;
+  }, 10_000, 'the raw offset committed past every record');
+});
+
 test('two worker processes share a 4-partition topic; after kill -9 of one, the other takes over and nothing is lost', async (t) => {
   const { address } = await startBroker(t);
   const dir = await tempDir(t);
