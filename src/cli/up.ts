@@ -6,7 +6,7 @@ import { engineFromConfig, lakeExecutor, PgWireServer, SqlHttpServer, type LakeE
 import { loadConfig, parseDurationMs, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
 import { sinkSummary, SinkThread } from '../sink/index.ts';
 import { openObjectStore } from '../storage/index.ts';
-import { StreamWorker } from '../stream/index.ts';
+import { StreamThread } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './broker.ts';
 
@@ -76,13 +76,13 @@ export async function up(argv: string[]): Promise<number> {
   const external = config.kafka.brokers.length > 0;
   const broker = external ? null : await Broker.start(config.broker);
   const brokers = broker ? [broker.address] : config.kafka.brokers;
-  let workers: StreamWorker[] = [];
+  let workers: StreamThread[] = [];
   let sinks: SinkThread[] = [];
   let engine: LakeEngine | null = null;
   let http: SqlHttpServer | null = null;
   let pg: PgWireServer | null = null;
   try {
-    workers = await startWorkers(config, brokers, stateDir);
+    workers = await startWorkers(config, values.config as string | undefined, brokers, stateDir);
     sinks = await startSinks(config, brokers, storageUrl, workDir, () => crawler.crawlSoon());
     engine = await engineFromConfig(config, catalog, store, cacheDir);
     http = await SqlHttpServer.start({ engine, host: config.server.host, port: config.server.httpPort, log: log('http') });
@@ -146,7 +146,7 @@ export async function up(argv: string[]): Promise<number> {
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Per dataset: records in, processed, filtered, dead-lettered, raw lag, files committed, and how long since the last commit. */
-export function statusLines(workers: readonly StreamWorker[], sinks: readonly SinkThread[], now = Date.now()): string[] {
+export function statusLines(workers: readonly Pick<StreamThread, 'dataset' | 'counters' | 'status'>[], sinks: readonly SinkThread[], now = Date.now()): string[] {
   return workers.map((w) => {
     const c = w.counters;
     const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);
@@ -199,22 +199,32 @@ function workerLog(dataset: string): (line: string) => void {
   return (line) => process.stderr.write(`${new Date().toISOString()} stream ${dataset}: ${line}\n`);
 }
 
-/** One worker per dataset; if one cannot start (a lookup file that does not load), those already started are stopped. */
-async function startWorkers(config: OxbowConfig, brokers: string[], stateDir: string): Promise<StreamWorker[]> {
+/**
+ * One worker per dataset, each on a thread of its own that loads the configuration again (steps are functions and
+ * stay in the thread that loaded them); if one cannot start (a lookup file that does not load), those already started
+ * are stopped.
+ */
+async function startWorkers(config: OxbowConfig, configFile: string | undefined, brokers: string[], stateDir: string): Promise<StreamThread[]> {
   const started = await Promise.allSettled(
     Object.values(config.datasets).map((dataset) =>
-      StreamWorker.start({
-        brokers,
-        clientId: config.kafka.clientId,
-        dataset,
-        stateDir,
-        log: workerLog(dataset.name),
-        sessionTimeoutMs: config.stream.sessionTimeoutMs,
-        maxInFlightRecords: config.stream.maxInFlightRecords,
-        maxInFlightBytes: config.stream.maxInFlightBytes,
-        offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
-        topicPartitions: config.stream.topicPartitions,
-      }),
+      StreamThread.start(
+        {
+          configFile,
+          cwd: process.cwd(),
+          dataset: dataset.name,
+          options: {
+            brokers,
+            clientId: config.kafka.clientId,
+            stateDir,
+            sessionTimeoutMs: config.stream.sessionTimeoutMs,
+            maxInFlightRecords: config.stream.maxInFlightRecords,
+            maxInFlightBytes: config.stream.maxInFlightBytes,
+            offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
+            topicPartitions: config.stream.topicPartitions,
+          },
+        },
+        workerLog(dataset.name),
+      ),
     ),
   );
   const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -226,7 +236,7 @@ async function startWorkers(config: OxbowConfig, brokers: string[], stateDir: st
   return workers;
 }
 
-async function stopWorkers(workers: StreamWorker[]): Promise<void> {
+async function stopWorkers(workers: StreamThread[]): Promise<void> {
   await Promise.all(
     workers.map(async (w) => {
       await w.close();

@@ -42,7 +42,7 @@ export class SinkThread {
 
   /** Starts the sink on a new thread; rejects with the sink's own error (code and message) if it cannot start. */
   static start(input: SinkThreadInput, log: (line: string) => void, onCommit: () => void): Promise<SinkThread> {
-    const worker = new Worker(new URL('./thread-main.ts', import.meta.url), { workerData: input });
+    const worker = new Worker(new URL('./thread-main.ts', import.meta.url), { workerData: input, name: 'sink' });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
       let thread: SinkThread | null = null;
