@@ -366,8 +366,9 @@ function printReport(r: Report): void {
       ),
     );
     out.push('  (file list: read_parquet([the catalog\'s files]) without the dedupe; view SQL: the engine\'s view (currentRowsSql: the dedupe window) over');
-    out.push('   the same files, run directly; engine overhead: Oxbow − view SQL = parse, catalog, view creation and its second bind of');
-    out.push('   every file (union_by_name), result conversion; a negative figure is run-to-run noise)');
+    out.push('   the same files, run directly, without the engine\'s locks; engine overhead: Oxbow − view SQL = parse, catalog, a new view');
+    out.push('   when the table\'s files changed, DuckDB checking every file against allowed_directories, result conversion; a');
+    out.push('   negative figure is run-to-run noise)');
   }
   out.push('');
   const q = (name: QueryName) => r.queries.find((x) => x.name === name)!;
