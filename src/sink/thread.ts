@@ -2,9 +2,8 @@
 // JavaScript thread, which becomes the limit of the whole lake long before the machine's cores do. The sink runs as
 // it would alone (its own Kafka clients, storage connection and DuckDB writer); this side only starts it, relays its
 // log lines, commit notices and counters, and stops it.
-import { Worker } from 'node:worker_threads';
 import type { OxbowConfig } from '../config/index.ts';
-import { OxbowError } from '../errors.ts';
+import { SupervisedWorker } from '../supervised-worker.ts';
 import type { ResolvedDataset } from '../stream/index.ts';
 import { emptySinkCounters, type SinkCounters } from './sink.ts';
 
@@ -28,71 +27,68 @@ export type SinkThreadMessage =
 export class SinkThread {
   readonly dataset: SinkThreadInput['dataset'];
   readonly groupId: string;
-  #worker: Worker;
+  #thread: SupervisedWorker<SinkThreadMessage> | null = null;
   #counters: SinkCounters = emptySinkCounters();
   #closed: Promise<void> | null = null;
-  #exited: Promise<void>;
 
-  private constructor(worker: Worker, dataset: SinkThreadInput['dataset'], groupId: string, exited: Promise<void>) {
-    this.#worker = worker;
+  private constructor(dataset: SinkThreadInput['dataset'], groupId: string) {
     this.dataset = dataset;
     this.groupId = groupId;
-    this.#exited = exited;
   }
 
-  /** Starts the sink on a new thread; rejects with the sink's own error (code and message) if it cannot start. */
-  static start(input: SinkThreadInput, log: (line: string) => void, onCommit: () => void): Promise<SinkThread> {
-    const worker = new Worker(new URL('./thread-main.ts', import.meta.url), { workerData: input, name: 'sink' });
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    return new Promise((resolve, reject) => {
-      let thread: SinkThread | null = null;
-      worker.on('message', (m: SinkThreadMessage) => {
+  /**
+   * Starts the sink on a new thread; rejects with the sink's own error (code and message) if it cannot start. A thread
+   * that ends on its own later is started again (see SupervisedWorker); the sink recovers from storage as at any start.
+   */
+  static async start(input: SinkThreadInput, log: (line: string) => void, onCommit: () => void): Promise<SinkThread> {
+    let groupId = '';
+    let sink: SinkThread | null = null;
+    const thread = await SupervisedWorker.start<SinkThreadMessage>({
+      url: new URL('./thread-main.ts', import.meta.url),
+      name: 'sink',
+      workerData: input,
+      describe: `the sink thread of ${input.dataset.name}`,
+      startFailedCode: 'OXBOW_SINK_START_FAILED',
+      log,
+      onMessage: (m) => {
         switch (m.type) {
           case 'started':
-            thread = new SinkThread(worker, input.dataset, m.groupId, exited);
-            resolve(thread);
-            break;
-          case 'failed':
-            reject(new OxbowError(m.code, m.message));
+            groupId = m.groupId;
             break;
           case 'log':
             log(m.line);
             break;
           case 'commit':
-            if (thread !== null) thread.#counters = m.counters;
+            if (sink !== null) sink.#counters = m.counters;
             onCommit();
             break;
           case 'counters':
           case 'closed':
-            if (thread !== null) thread.#counters = m.counters;
+            if (sink !== null) sink.#counters = m.counters;
+            break;
+          case 'failed':
             break;
         }
-      });
-      worker.on('error', (err) => {
-        log(`the sink thread failed: ${err.message}`);
-        if (thread === null) reject(err);
-      });
+      },
     });
+    sink = new SinkThread(input.dataset, groupId);
+    sink.#thread = thread;
+    return sink;
   }
 
-  /** The sink's counters as of its last report (every half second, and at each commit). */
+  /** The sink's counters as of its last report (every half second, and at each commit); a new start counts from zero. */
   get counters(): SinkCounters {
     return this.#counters;
   }
 
+  /** How many times the thread was started again after ending on its own. */
+  get restarts(): number {
+    return this.#thread?.restarts ?? 0;
+  }
+
   /** Commits the open files and stops the sink, then the thread. */
   close(): Promise<void> {
-    this.#closed ??= (async () => {
-      const closed = new Promise<void>((resolve) => {
-        this.#worker.on('message', (m: SinkThreadMessage) => {
-          if (m.type === 'closed') resolve();
-        });
-        void this.#exited.then(resolve);
-      });
-      this.#worker.postMessage({ type: 'close' });
-      await closed;
-      await this.#exited;
-    })();
+    this.#closed ??= this.#thread!.close({ type: 'close' });
     return this.#closed;
   }
 }

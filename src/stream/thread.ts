@@ -3,8 +3,7 @@
 // loads the lake's configuration itself (a dataset's steps are functions, which cannot be handed between threads),
 // runs the worker as it would run alone, and reports its status; this side starts it, relays its log lines and stops
 // it.
-import { Worker } from 'node:worker_threads';
-import { OxbowError } from '../errors.ts';
+import { SupervisedWorker } from '../supervised-worker.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import type { StreamCounters } from './pipeline.ts';
 import type { StreamWorkerOptions, StreamWorkerStatus } from './worker.ts';
@@ -32,55 +31,56 @@ export class StreamThread {
   readonly workerId: string;
   readonly groupId: string;
   readonly dataset: Pick<ResolvedDataset, 'name' | 'topics'>;
-  #worker: Worker;
+  #thread: SupervisedWorker<StreamThreadMessage> | null = null;
   #status: StreamWorkerStatus;
   #closed: Promise<void> | null = null;
-  #exited: Promise<void>;
 
-  private constructor(worker: Worker, started: Extract<StreamThreadMessage, { type: 'started' }>, exited: Promise<void>) {
-    this.#worker = worker;
+  private constructor(started: Extract<StreamThreadMessage, { type: 'started' }>) {
     this.workerId = started.workerId;
     this.groupId = started.groupId;
     this.dataset = started.dataset;
     this.#status = started.status;
-    this.#exited = exited;
   }
 
-  /** Starts the worker on a new thread; rejects with the worker's own error (code and message) if it cannot start. */
-  static start(input: StreamThreadInput, log: (line: string) => void): Promise<StreamThread> {
-    const worker = new Worker(new URL('./thread-main.ts', import.meta.url), { workerData: input, name: 'stream' });
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    return new Promise((resolve, reject) => {
-      let thread: StreamThread | null = null;
-      worker.on('message', (m: StreamThreadMessage) => {
+  /**
+   * Starts the worker on a new thread; rejects with the worker's own error (code and message) if it cannot start. A
+   * thread that ends on its own later is started again (see SupervisedWorker); the new worker resumes from the
+   * group's committed offsets, so records in flight are processed again, as after any crash.
+   */
+  static async start(input: StreamThreadInput, log: (line: string) => void): Promise<StreamThread> {
+    let stream: StreamThread | null = null;
+    let first: Extract<StreamThreadMessage, { type: 'started' }> | null = null;
+    const thread = await SupervisedWorker.start<StreamThreadMessage>({
+      url: new URL('./thread-main.ts', import.meta.url),
+      name: 'stream',
+      workerData: input,
+      describe: `the stream thread of ${input.dataset}`,
+      startFailedCode: 'OXBOW_STREAM_START_FAILED',
+      log,
+      onMessage: (m) => {
         switch (m.type) {
           case 'started':
-            thread = new StreamThread(worker, m, exited);
-            resolve(thread);
-            break;
-          case 'failed':
-            reject(new OxbowError(m.code, m.message));
+            first ??= m;
+            if (stream !== null) stream.#status = m.status;
             break;
           case 'log':
             log(m.line);
             break;
           case 'status':
           case 'closed':
-            if (thread !== null) thread.#status = m.status;
+            if (stream !== null) stream.#status = m.status;
+            break;
+          case 'failed':
             break;
         }
-      });
-      worker.on('error', (err) => {
-        log(`the stream thread failed: ${err.message}`);
-        if (thread === null) reject(err);
-      });
-      void exited.then(() => {
-        if (thread === null) reject(new OxbowError('OXBOW_STREAM_START_FAILED', `the stream thread of dataset ${input.dataset} ended before the worker started`));
-      });
+      },
     });
+    stream = new StreamThread(first!);
+    stream.#thread = thread;
+    return stream;
   }
 
-  /** The worker's counters as of its last report (a few times a second). */
+  /** The worker's counters as of its last report (a few times a second); a new start counts from zero. */
   get counters(): StreamCounters {
     return this.#status.counters;
   }
@@ -90,12 +90,14 @@ export class StreamThread {
     return this.#status;
   }
 
+  /** How many times the thread was started again after ending on its own. */
+  get restarts(): number {
+    return this.#thread?.restarts ?? 0;
+  }
+
   /** Stops the worker (outputs in flight are finished and committed), then the thread. */
   close(): Promise<void> {
-    this.#closed ??= (async () => {
-      this.#worker.postMessage({ type: 'close' });
-      await this.#exited;
-    })();
+    this.#closed ??= this.#thread!.close({ type: 'close' });
     return this.#closed;
   }
 }
