@@ -8,6 +8,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { assert } from '../errors.ts';
 import { SinkError, SinkErrorCode } from './errors.ts';
 import { PARQUET_CODECS, type ParquetCodec } from './file-name.ts';
+import { NdjsonLines } from './ndjson-lines.ts';
 import { quoteString, type ParquetSchemaMapping } from './parquet-schema.ts';
 
 export type ParquetWriterOptions = {
@@ -28,8 +29,11 @@ export type ParquetWriteOptions = {
   stats?: boolean;
 };
 
-/** One record per entry: the JSON text of a processed value (string or UTF-8 bytes) or, less exactly, an object. */
-export type ParquetInput = readonly (string | Uint8Array | object)[];
+/**
+ * One record per entry: the JSON text of a processed value (string or UTF-8 bytes) or, less exactly, an object; or
+ * records already laid out as NDJSON (what a sink holds).
+ */
+export type ParquetInput = readonly (string | Uint8Array | object)[] | NdjsonLines;
 
 export type ColumnStats = { column: string; nullCount: number; min: string | null; max: string | null };
 
@@ -159,6 +163,11 @@ async function writeLines(input: ParquetInput, path: string): Promise<number> {
   const fh = await open(path, 'wx');
   let maxLineBytes = 0;
   try {
+    if (input instanceof NdjsonLines) {
+      const parts = input.parts();
+      for (let i = 0; i < parts.length; i += 64) await fh.writev(parts.slice(i, i + 64));
+      return input.maxLineBytes;
+    }
     for (let start = 0; start < input.length; start += LINES_PER_WRITE) {
       const parts: Uint8Array[] = [];
       for (const entry of input.slice(start, start + LINES_PER_WRITE)) {

@@ -22,6 +22,7 @@ import { SinkError, SinkRecordCode } from './errors.ts';
 import { dataFileName, parseDataFileName, type ParquetCodec } from './file-name.ts';
 import { mapJsonSchema, type ParquetSchemaMapping } from './parquet-schema.ts';
 import { topLevelFieldReader } from './json-fields.ts';
+import { NdjsonLines } from './ndjson-lines.ts';
 import { ParquetWriter } from './parquet-writer.ts';
 import { createPartitioner, type Granularity, type Partitioner } from './partitioner.ts';
 import { OpenFileTracker, openFileKey, type RotateReason, type RotationPolicy } from './rotation.ts';
@@ -117,7 +118,7 @@ type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type Reject = { message: BufferMessage; code: string; reason: string };
 
 /** An open file: the records' values (own copies, so a fetch response is not kept alive by them) and offsets. */
-type OpenFile = { path: string; trackerKey: string; lines: Buffer[]; offsets: bigint[]; bytes: number };
+type OpenFile = { path: string; trackerKey: string; lines: NdjsonLines; bytes: number };
 
 type Unit = {
   partition: number;
@@ -478,9 +479,9 @@ export class LakeSink {
     } else {
       const trackerKey = openFileKey(lane.partition, placed.path);
       let file = lane.open.get(placed.path);
-      if (file === undefined) lane.open.set(placed.path, (file = { path: placed.path, trackerKey, lines: [], offsets: [], bytes: 0 }));
-      file.lines.push(placed.line);
-      file.offsets.push(m.offset);
+      if (file === undefined) lane.open.set(placed.path, (file = { path: placed.path, trackerKey, lines: new NdjsonLines(), bytes: 0 }));
+      // Copied into the file's buffers: the fetch response the value points into can then be freed.
+      file.lines.push(placed.line, m.offset);
       file.bytes += bytes;
       lane.openBytes += bytes;
       this.#buffered += bytes;
@@ -519,9 +520,7 @@ export class LakeSink {
     }
     const where = this.#partitioner.partitionPath({ value, kafkaTimestampMs: Number(m.timestamp) });
     if (!where.ok) return where;
-    // A copy from the pool of small buffers: the fetch response the value points into can then be freed.
-    const line = Buffer.from(bytes);
-    return { ok: true, path: where.path, eventTimeMs: where.eventTimeMs, line };
+    return { ok: true, path: where.path, eventTimeMs: where.eventTimeMs, line: bytes };
   }
 
   /**
@@ -645,12 +644,12 @@ export class LakeSink {
       const keep: number[] = [];
       for (let i = 0; i < file.lines.length; i++) {
         try {
-          await this.#writer.write([file.lines[i]!], this.#mapping, local, options);
+          await this.#writer.write([file.lines.line(i)], this.#mapping, local, options);
           keep.push(i);
         } catch (one) {
           if (!(one instanceof SinkError) || one.retryable) throw one;
-          const offset = file.offsets[i]!;
-          const value = file.lines[i]!;
+          const offset = file.lines.offset(i);
+          const value = file.lines.value(i);
           unit.rejects.push({
             message: { topic: this.topic, partition: unit.partition, offset, value, key: null, timestamp: 0n, headerEntries: [] } as unknown as BufferMessage,
             code: SinkRecordCode.UNWRITABLE_RECORD,
@@ -659,8 +658,7 @@ export class LakeSink {
         }
       }
       this.#o.log(`partition ${unit.partition}: ${file.lines.length - keep.length} record(s) of ${file.path} do not fit their columns; they go to ${this.dataset.topics.dlq}`);
-      file.lines = keep.map((i) => file.lines[i]!);
-      file.offsets = keep.map((i) => file.offsets[i]!);
+      file.lines = file.lines.select(keep);
       if (file.lines.length === 0) return null;
       return this.#writer.write(file.lines, this.#mapping, local, options);
     }
