@@ -247,6 +247,7 @@ export function createPartitioner(options: PartitionerOptions): Partitioner {
   // a minute elsewhere (every zone's hours start on a whole minute of UTC).
   const bucketMs = timeZone === 'UTC' ? 3_600_000 : 60_000;
   const partsCache = new Map<number, ZonedParts>();
+  const pathCache = new Map<number, string>();
   const zoned = (ms: number): ZonedParts => {
     const bucket = Math.floor(ms / bucketMs);
     let parts = partsCache.get(bucket);
@@ -275,6 +276,11 @@ export function createPartitioner(options: PartitionerOptions): Partitioner {
     if (!(ms >= MIN_EVENT_MS && ms <= MAX_EVENT_MS)) {
       return { ok: false, code: SinkRecordCode.BAD_EVENT_TIME, message: `event time ${ms} ms is outside the years 1 to 9999` };
     }
+    // Without field partitions the path depends on the time bucket only: made once per bucket, the same string each
+    // time (a caller's map then finds it without hashing a new string per record).
+    const bucket = fields.length === 0 ? Math.floor(ms / bucketMs) : NaN;
+    const known = fields.length === 0 ? pathCache.get(bucket) : undefined;
+    if (known !== undefined) return { ok: true, path: known, eventTimeMs: ms };
     const time = zoned(ms);
     let path = '';
     for (const segment of segments) {
@@ -290,6 +296,10 @@ export function createPartitioner(options: PartitionerOptions): Partitioner {
       }
       for (const p of segment) path += p.kind === 'literal' ? p.text : p.name === 'topic' ? topic : time[p.name as TimeToken];
       path += '/';
+    }
+    if (fields.length === 0) {
+      if (pathCache.size >= 4096) pathCache.clear();
+      pathCache.set(bucket, path);
     }
     return { ok: true, path, eventTimeMs: ms };
   }

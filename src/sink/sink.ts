@@ -477,15 +477,14 @@ export class LakeSink {
     } else if (catchUp !== null && m.offset <= catchUp.lastOffset && isCovered(catchUp.covered.get(placed.path), m.offset)) {
       this.counters.alreadyInLake++;
     } else {
-      const trackerKey = openFileKey(lane.partition, placed.path);
       let file = lane.open.get(placed.path);
-      if (file === undefined) lane.open.set(placed.path, (file = { path: placed.path, trackerKey, lines: new NdjsonLines(), bytes: 0 }));
+      if (file === undefined) lane.open.set(placed.path, (file = { path: placed.path, trackerKey: openFileKey(lane.partition, placed.path), lines: new NdjsonLines(), bytes: 0 }));
       // Copied into the file's buffers: the fetch response the value points into can then be freed.
       file.lines.push(placed.line, m.offset);
       file.bytes += bytes;
       lane.openBytes += bytes;
       this.#buffered += bytes;
-      const due = this.#tracker.add(trackerKey, placed.eventTimeMs);
+      const due = this.#tracker.add(file.trackerKey, placed.eventTimeMs);
       if (due !== null && lane.catchUp === null) this.#cut(lane, due);
     }
     if (catchUp !== null && lane.catchUp === catchUp && m.offset === catchUp.lastOffset) this.#finishCatchUp(lane);
