@@ -216,7 +216,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sink.compression', default: 'snappy', parse: oneOf(['snappy', 'zstd', 'gzip'] as const), doc: 'Parquet compression codec.' },
   { key: 'sink.maxBufferedBytes', default: 64 * 1024 ** 2, parse: size(1024, 2 ** 40), doc: 'Record bytes a sink holds in memory across all partitions; at this many it commits the largest unit early and stops reading until storage catches up.' },
   { key: 'sink.writerMemoryLimit', default: '192MB', parse: text(/^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/, 'a size such as "512MB"'), doc: 'Memory limit of the DuckDB instance that writes Parquet files.' },
-  { key: 'sink.writerThreads', default: 2, parse: int(1, 256), doc: 'Threads of the DuckDB instance that writes Parquet files.' },
+  { key: 'sink.writerThreads', default: 1, parse: int(1, 256), doc: 'Threads of the DuckDB instance that writes Parquet files; its two connections write two files side by side in any case.' },
   { key: 'sink.sessionTimeoutMs', default: 10_000, parse: duration(1000), doc: "A sink silent for this long leaves its dataset's consumer group." },
   { key: 'catalog.url', default: './data/catalog.db', parse: text(/^\S.*$/, 'a SQLite file path (or sqlite:path), or postgres://user@host:port/database'), doc: 'Where the catalog lives: a SQLite file (the embedded default) or a PostgreSQL database shared by several machines.' },
   { key: 'catalog.namespace', default: 'lake', parse: text(/^[A-Za-z_][\w-]{0,127}$/, 'a name of letters, digits, "_" or "-"'), doc: "Namespace (SQL schema) of the lake's tables." },

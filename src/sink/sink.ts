@@ -97,7 +97,7 @@ const DEFAULTS = {
   compression: 'snappy' as ParquetCodec,
   maxBufferedBytes: 64 * 1024 ** 2,
   writerMemoryLimit: '192MB',
-  writerThreads: 2,
+  writerThreads: 1,
   sessionTimeoutMs: 10_000,
   offsetCommitIntervalMs: 1000,
   closeTimeoutMs: 30_000,
