@@ -624,7 +624,7 @@ export class LakeSink {
         if (lane.revoked || this.#abandoned) return;
         this.counters.retries++;
         const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
-        this.#o.log(`partition ${unit.partition}: committing offsets ${unit.firstOffset}–${unit.lastOffset} failed: ${describeError(err)}; retrying in ${delayMs} ms (reading pauses while the buffer is full)`);
+        this.#o.log(`partition ${unit.partition}: committing offsets ${unit.firstOffset}–${unit.lastOffset} failed: ${commitFailure(err, this.#o.writerMemoryLimit)}; retrying in ${delayMs} ms (reading pauses while the buffer is full)`);
         await sleep(delayMs, this.#abandon.signal);
       }
     }
@@ -855,4 +855,14 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Why a commit failed, in one line. DuckDB running out of its memory limit explains itself over several lines of
+ * statements a user of the sink cannot run; the setting that helps is named instead.
+ */
+function commitFailure(err: unknown, writerMemoryLimit: string): string {
+  const text = describeError(err);
+  if (!/Out of Memory Error/.test(text)) return text;
+  return `${text.split('\n')[0]!.trim()}; if this repeats, raise sink.writerMemoryLimit (now ${writerMemoryLimit}) or lower sink.flushSize`;
 }

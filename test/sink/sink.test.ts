@@ -148,6 +148,27 @@ test('close commits open files; a restarted sink goes on from there without writ
   assert.deepEqual(rows.map((r) => [Number(r.n), Number(r.d), Number(r.lo), Number(r.hi)]), [[130, 130, 0, 129]]);
 });
 
+test('a writer memory limit too small for a file: the sink names the setting, keeps the records, and a restart with more memory writes them once', async (t) => {
+  const env = await sinkEnv(t, { partitions: 1 });
+  const logs: string[] = [];
+  const pad = 'p'.repeat(2000);
+  for (let from = 0; from < 4000; from += 200) {
+    await env.send(Array.from({ length: 200 }, (_, i) => order(from + i, HOURS[0]!).replace('"note":', `"pad":"${pad}","note":`)), 0);
+  }
+  const small = await startSink(t, env, { rotation: { flushSize: 4000 }, writerMemoryLimit: '1MB', closeTimeoutMs: 1000 }, logs);
+  await until(() => logs.some((l) => /raise sink\.writerMemoryLimit \(now 1MB\) or lower sink\.flushSize; retrying in/.test(l)), 30_000, () => logs.join('\n'));
+  const line = logs.find((l) => /writerMemoryLimit/.test(l))!;
+  assert.match(line, /^partition 0: committing offsets 0–3999 failed: .*Out of Memory Error/);
+  assert.doesNotMatch(line, /\n|SET threads/, 'one line, without statements the user cannot run');
+  await small.close();
+  assert.equal(small.counters.rowsCommitted, 0);
+
+  const big = await startSink(t, env, { rotation: { flushSize: 4000 } });
+  await until(() => big.counters.rowsCommitted === 4000, 30_000, () => JSON.stringify(big.counters));
+  const rows = await queryLake(env.root, 'SELECT count(*) AS n, count(DISTINCT id) AS d FROM lake');
+  assert.deepEqual(rows.map((r) => [Number(r.n), Number(r.d)]), [[4000, 4000]]);
+});
+
 test('a dataset without an event-time field partitions by the Kafka timestamp', async (t) => {
   const ds = dataset('clicks', { schema: { type: 'object', properties: { id: { type: 'integer' } } } });
   const env = await sinkEnv(t, { name: 'clicks', ds });
