@@ -26,8 +26,8 @@ the crawler and then the broker.
   --http-port <n>     port of the HTTP SQL endpoint (default 8686; 0 picks a free port)
   --pg-port <n>       port of the PostgreSQL wire endpoint (default 5433; 0 picks a free port)
   --status-every <d>  how often a status line per dataset is printed: records in, processed, filtered, dead-lettered,
-                      lag, files committed, last commit (default 1s on a terminal, where it refreshes in place; 30s
-                      in a log; 0 turns it off)`;
+                      lag, files committed, last commit, thread restarts if any (default 1s on a terminal, where it
+                      refreshes in place; 30s in a log; 0 turns it off)`;
 
 /** Width of the endpoint names in the printed list, so their values line up. */
 const LABEL_WIDTH = 9;
@@ -146,7 +146,7 @@ export async function up(argv: string[]): Promise<number> {
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Per dataset: records in, processed, filtered, dead-lettered, raw lag, files committed, and how long since the last commit. */
-export function statusLines(workers: readonly Pick<StreamThread, 'dataset' | 'counters' | 'status'>[], sinks: readonly SinkThread[], now = Date.now()): string[] {
+export function statusLines(workers: readonly Pick<StreamThread, 'dataset' | 'counters' | 'status' | 'restarts'>[], sinks: readonly SinkThread[], now = Date.now()): string[] {
   return workers.map((w) => {
     const c = w.counters;
     const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);
@@ -157,7 +157,12 @@ export function statusLines(workers: readonly Pick<StreamThread, 'dataset' | 'co
     const last = sink?.counters.lastCommitAtMs ?? null;
     const fresh = last === null ? 'no commit yet' : `last commit ${((now - last) / 1000).toFixed(1)} s ago`;
     const lag = lags.length === 0 ? '?' : count(lags.reduce((a, b) => a + b, 0));
-    return `${w.dataset.name}: ${count(c.recordsIn)} in, ${count(c.processed)} processed, ${count(filtered)} filtered, ${count(dead)} dead, lag ${lag}, ${count(files)} files, ${fresh}`;
+    // Counts start again from zero when a thread is started again; the line says so.
+    const restarts = [
+      ...(w.restarts > 0 ? [`stream restarted ${w.restarts}×`] : []),
+      ...(sink !== undefined && sink.restarts > 0 ? [`sink restarted ${sink.restarts}×`] : []),
+    ];
+    return `${w.dataset.name}: ${count(c.recordsIn)} in, ${count(c.processed)} processed, ${count(filtered)} filtered, ${count(dead)} dead, lag ${lag}, ${count(files)} files, ${fresh}${restarts.map((r) => `, ${r}`).join('')}`;
   });
 }
 

@@ -198,7 +198,7 @@ export default defineLake({
 });
 `,
   );
-  const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile, '--status-every', '0']);
+  const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile, '--status-every', '200ms']);
   const lines = (await up.ready()).split('\n');
   const address = kafkaAddress(lines[1]);
   const httpUrl = /^ {2}http {5}(http:\S+)/m.exec(lines.join('\n'))![1]!;
@@ -211,6 +211,7 @@ export default defineLake({
     return body.rows?.[0]?.[0] === '20' ? body.rows : undefined;
   }, 20_000, 'the 20 records through POST /v1/sql');
   assert.deepEqual(rows, [['20', '20', '0', '19']]);
+  await eventually(() => (/status: orders: .*, stream restarted 1×\n/.test(up.stderr()) ? true : undefined), 10_000, `a status line that tells the restart in:\n${up.stderr()}`);
   up.child.kill('SIGTERM');
   assert.equal(await up.exited, 0, up.stderr());
   assert.match(up.stderr(), /stopped cleanly\n$/);
