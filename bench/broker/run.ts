@@ -2,7 +2,7 @@
 // printed beside the raw sequential write bandwidth of the same disk measured in the same run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { measureAppendLatency, measureSequentialWriteSync, type AppendLatencyResult, type DiskResult } from './disk.ts';
 import type { ConsumeJob, Job, ProduceJob, RateJob, RateResult, ThroughputResult } from './load.ts';
+import { scratchDir } from '../scratch.ts';
 import { cpuSeconds, fmt, MB, median, percentile, RssSampler, wallMs } from './stats.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -551,17 +552,8 @@ async function main(): Promise<number> {
     say(`the benchmark needs Node.js 22.22 or later (this is ${process.versions.node}); run it with npm run bench:broker`);
     return 78;
   }
-  const base = mkdtempSync(path.join(o.dir, 'oxbow-bench-'));
-  const cleanup = () => {
-    killChildren();
-    rmSync(base, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const scratch = scratchDir(o.dir, 'oxbow-bench-', killChildren);
+  const base = scratch.dir;
   try {
     const rawDisk: DiskResult[] = [];
     const measureRaw = () => {
@@ -590,9 +582,7 @@ async function main(): Promise<number> {
     if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    cleanup();
+    scratch.release();
   }
 }
 

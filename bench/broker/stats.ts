@@ -69,3 +69,11 @@ export class RssSampler {
     clearInterval(this.timer);
   }
 }
+
+/** A whole-number command-line option of at least `min`, or `fallback` when absent; a clear error names the flag. */
+export function wholeNumber(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}

@@ -1,11 +1,12 @@
 // End-to-end benchmark: the whole lake as a user runs it (`oxbow up` in its own process), events produced to Kafka in
 // another, measured from produce to queryable in SQL: sustained events/s, freshness, peak RSS and exactness, beside
 // DuckDB converting the same events straight from NDJSON to Parquet in the same run.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, fmt, MB, MiB, percentile, RssSampler, wallMs } from '../broker/stats.ts';
+import { cpuSeconds, fmt, MB, MiB, percentile, RssSampler, wallMs, wholeNumber } from '../broker/stats.ts';
+import { scratchDir } from '../scratch.ts';
 import { killChildren, spawnNode, stopChild, type Spawned } from '../sink/children.ts';
 import { duckdbBaseline, writeGoodEvents, type BaselineFigures } from './baseline.ts';
 import { machineCpuSeconds, threadCpuDelta, threadCpuSeconds } from './cpu.ts';
@@ -95,13 +96,6 @@ type Options = {
   dir: string;
   jsonFile: string | null;
 };
-
-function wholeNumber(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -453,17 +447,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const base = mkdtempSync(path.join(o.dir, 'oxbow-bench-e2e-'));
-  const cleanup = () => {
-    killChildren();
-    rmSync(base, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const scratch = scratchDir(o.dir, 'oxbow-bench-e2e-', killChildren);
+  const base = scratch.dir;
   let lake: Lake | null = null;
   let producer: Spawned | null = null;
   let rss: RssSampler | null = null;
@@ -634,13 +619,11 @@ async function main(): Promise<number> {
     if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     return exact ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     rss?.stop();
     await watcher?.stop();
     if (lake !== null) await lake.stop(10_000);
     if (producer !== null) await stopChild(producer.child, 5000);
-    cleanup();
+    scratch.release();
   }
 }
 

@@ -1,7 +1,7 @@
 // Query benchmark: SQL over a large lake through Oxbow (catalog, pruning, the engine's dedupe view) beside DuckDB
 // reading the same files by glob, in the same process with the same threads and memory; and the crawler's speed on
 // the whole lake and on many new files.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,8 @@ import { crawl, type CrawlResult } from '../../src/catalog/crawler.ts';
 import { openCatalog, type CatalogStore, type FileFilter } from '../../src/catalog/index.ts';
 import { filesNeedingDedupe, LakeEngine, viewSql } from '../../src/query/engine.ts';
 import { openObjectStore } from '../../src/storage/index.ts';
-import { fmt, MB, median, wallMs } from '../broker/stats.ts';
+import { fmt, MB, median, wallMs, wholeNumber } from '../broker/stats.ts';
+import { scratchDir } from '../scratch.ts';
 import { summarizeProfile, type ProfileSummary } from '../sink/profile.ts';
 import { crawlTable, DATASET, FilePlanner, FIRST_HOUR_MS, LOCATION, removeFiles, timestampLiteral, writeFiles, type PlannedFile, type WriteFigures } from './lake.ts';
 import { benchQueries, countOf, difference, DirectDuckDb, oxbowQuery, type BenchQuery, type QueryName } from './queries.ts';
@@ -77,13 +78,6 @@ type Options = {
   cpuProfDir: string | null;
   jsonFile: string | null;
 };
-
-function wholeNumber(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -398,15 +392,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const base = mkdtempSync(path.join(o.dir, 'oxbow-bench-query-'));
+  const scratch = scratchDir(o.dir, 'oxbow-bench-query-');
+  const base = scratch.dir;
   const lakeDir = path.join(base, 'lake');
-  const cleanup = () => rmSync(base, { recursive: true, force: true });
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   let catalog: CatalogStore | null = null;
   let engine: LakeEngine | null = null;
   let direct: DirectDuckDb | null = null;
@@ -501,12 +489,10 @@ async function main(): Promise<number> {
     if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     return results.every((r) => r.sameValues && r.countOk) ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     engine?.close();
     direct?.close();
     await catalog?.close();
-    cleanup();
+    scratch.release();
   }
 }
 

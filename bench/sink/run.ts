@@ -1,14 +1,15 @@
 // Sink benchmark: rows/s of the lake sink from a pre-filled processed topic on `oxbow broker` to Parquet files in a
 // local lake, beside DuckDB writing the same records to one Parquet file in the same run, and the sink's peak RSS
 // with many partitions and many files open at once.
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, ProduceAcks, Producer } from '@platformatic/kafka';
 import { mapJsonSchema, type CommitReason } from '../../src/sink/index.ts';
 import { processedSchema } from '../../src/stream/index.ts';
-import { cpuSeconds, fmt, MB, MiB, RssSampler, wallMs } from '../broker/stats.ts';
+import { cpuSeconds, fmt, MB, MiB, RssSampler, wallMs, wholeNumber } from '../broker/stats.ts';
+import { scratchDir } from '../scratch.ts';
 import { killChildren, spawnNode, startBroker, stopChild, waitForExit, type BrokerProcess } from './children.ts';
 import { checkLake, duckdbBaseline, type BaselineFigures, type LakeCheck } from './duckdb.ts';
 import type { SinkJob, SinkJobResult } from './job.ts';
@@ -64,13 +65,6 @@ type Options = {
   cpuProfDir: string | null;
   jsonFile: string | null;
 };
-
-function wholeNumber(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -378,17 +372,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const base = mkdtempSync(path.join(o.dir, 'oxbow-bench-sink-'));
-  const cleanup = () => {
-    killChildren();
-    rmSync(base, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const scratch = scratchDir(o.dir, 'oxbow-bench-sink-', killChildren);
+  const base = scratch.dir;
   let broker: BrokerProcess | null = null;
   try {
     if (o.cpuProfDir !== null) mkdirSync(o.cpuProfDir, { recursive: true });
@@ -492,10 +477,8 @@ async function main(): Promise<number> {
     if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     return [...runs, ...(memory === null ? [] : [memory])].some((s) => s.errors.length > 0) ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (broker !== null) await stopChild(broker.child, 30_000);
-    cleanup();
+    scratch.release();
   }
 }
 

@@ -2,13 +2,14 @@
 // raw topic to processed on `oxbow broker`, beside a passthrough loop with no steps measured in the same run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
-import { cpuSeconds, fmt, wallMs } from '../broker/stats.ts';
+import { cpuSeconds, fmt, wallMs, wholeNumber } from '../broker/stats.ts';
+import { scratchDir } from '../scratch.ts';
 import type { StreamJob, StreamJobResult } from './job.ts';
 import { orderRecord, writeCountriesCsv } from './records.ts';
 
@@ -46,13 +47,6 @@ type Options = {
   jsonFile: string | null;
 };
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
@@ -69,13 +63,13 @@ function parseOptions(argv: string[]): Options | null {
     },
   });
   if (values.help) return null;
-  const countries = positiveInt('countries', values.countries, 200);
+  const countries = wholeNumber('countries', values.countries, 200);
   if (countries > 26 * 26) throw new Error(`--countries takes at most ${26 * 26} (two-letter codes), got ${countries}`);
   return {
-    records: positiveInt('records', values.records, 500_000),
-    recordBytes: positiveInt('record-bytes', values['record-bytes'], 300),
-    partitions: positiveInt('partitions', values.partitions, 4),
-    runs: positiveInt('runs', values.runs, 2),
+    records: wholeNumber('records', values.records, 500_000),
+    recordBytes: wholeNumber('record-bytes', values['record-bytes'], 300),
+    partitions: wholeNumber('partitions', values.partitions, 4),
+    runs: wholeNumber('runs', values.runs, 2),
     countries,
     dir: values.dir ?? os.tmpdir(),
     cpuProfDir: values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']),
@@ -330,17 +324,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const base = mkdtempSync(path.join(o.dir, 'oxbow-bench-stream-'));
-  const cleanup = () => {
+  const scratch = scratchDir(o.dir, 'oxbow-bench-stream-', () => {
     for (const c of children) c.kill('SIGKILL');
-    rmSync(base, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
+  const base = scratch.dir;
   let broker: BrokerProcess | null = null;
   try {
     if (o.cpuProfDir !== null) mkdirSync(o.cpuProfDir, { recursive: true });
@@ -393,10 +380,8 @@ async function main(): Promise<number> {
     if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     return runs.some((x) => x.errors.length > 0) ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (broker !== null) await stopChild(broker.child, 30_000);
-    cleanup();
+    scratch.release();
   }
 }
 
