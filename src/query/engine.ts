@@ -347,7 +347,7 @@ function firstWord(sql: string): string {
  * The statement's tree with a LIMIT of `rows` at its end, or the tree as it is when its own constant LIMIT is already at
  * most that; null when it cannot be bounded that way (a LIMIT that is not a constant, a percentage).
  */
-export function limitedTree(ast: Record<string, unknown>, rows: number): Record<string, unknown> | null {
+function limitedTree(ast: Record<string, unknown>, rows: number): Record<string, unknown> | null {
   const modifiers = Array.isArray(ast.modifiers) ? (ast.modifiers as Record<string, unknown>[]) : null;
   if (modifiers === null) return null;
   const limits = modifiers.filter((m) => m.type === 'LIMIT_MODIFIER' || m.type === 'LIMIT_PERCENT_MODIFIER');
