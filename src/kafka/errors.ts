@@ -78,3 +78,21 @@ export class KafkaCodecError extends OxbowError {
     super(code, message, options);
   }
 }
+
+export const KafkaClientErrorCode = {
+  /** A connection to a broker could not be made, or was lost with requests outstanding. */
+  CONNECTION_LOST: 'OXBOW_KAFKA_CONNECTION_LOST',
+  /** A broker's answer could not be read (an impossible frame size, an unknown correlation id). */
+  BAD_RESPONSE: 'OXBOW_KAFKA_BAD_RESPONSE',
+  /** A broker answered a request with a Kafka error code the caller does not handle itself. */
+  REQUEST_REFUSED: 'OXBOW_KAFKA_REQUEST_REFUSED',
+} as const;
+export type KafkaClientErrorCode = (typeof KafkaClientErrorCode)[keyof typeof KafkaClientErrorCode];
+
+/** Failures of Oxbow's own client side of the protocol (the lake sink's fetches). */
+export class KafkaClientError extends OxbowError {
+  declare readonly code: KafkaClientErrorCode;
+  constructor(code: KafkaClientErrorCode, message: string, options?: OxbowErrorOptions) {
+    super(code, message, options);
+  }
+}

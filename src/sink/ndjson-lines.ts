@@ -1,4 +1,4 @@
-// The records of one open file as NDJSON, kept in a few large buffers instead of one Buffer (and one BigInt offset)
+// The records of one open file as NDJSON, kept in a few large buffers instead of one Buffer (and one offset object)
 // per record: a sink holds hundreds of thousands of records between commits, and as separate objects they are what the
 // garbage collector spends its time marking. The writer hands the buffers to DuckDB as they are.
 
@@ -14,7 +14,8 @@ export class NdjsonLines {
   #used = 0;
   /** Per line: index of its chunk, start in that chunk, length without the newline. */
   #where = new Uint32Array(3 * 64);
-  #offsets = new BigInt64Array(64);
+  /** Kafka offsets, exact as doubles up to 2^53. */
+  #offsets = new Float64Array(64);
   /** The few values that held raw newlines, as they came (their line has spaces there). */
   #originals: Map<number, Uint8Array> | null = null;
   #length = 0;
@@ -39,7 +40,7 @@ export class NdjsonLines {
    * Appends a record's JSON text (UTF-8, checked by the caller) with its Kafka offset. A raw newline can only be
    * whitespace between JSON tokens (strings escape theirs), so it is written as a space.
    */
-  push(value: Uint8Array, offset: bigint): void {
+  push(value: Uint8Array, offset: number): void {
     const need = value.length + 1;
     if (this.#chunk.length - this.#used < need) {
       if (this.#used > 0) this.#chunks.push(this.#chunk.subarray(0, this.#used));
@@ -51,7 +52,7 @@ export class NdjsonLines {
       const where = new Uint32Array(this.#where.length * 2);
       where.set(this.#where);
       this.#where = where;
-      const offsets = new BigInt64Array(this.#offsets.length * 2);
+      const offsets = new Float64Array(this.#offsets.length * 2);
       offsets.set(this.#offsets);
       this.#offsets = offsets;
     }
@@ -85,7 +86,7 @@ export class NdjsonLines {
     return original === undefined ? this.line(i) : Buffer.from(original);
   }
 
-  offset(i: number): bigint {
+  offset(i: number): number {
     return this.#offsets[i]!;
   }
 
@@ -101,3 +102,4 @@ export class NdjsonLines {
     return out;
   }
 }
+

@@ -13,9 +13,10 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
-import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
+import { Consumer, ProduceAcks, Producer, type MessageToProduce } from '@platformatic/kafka';
 import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
+import { forEachRecord, readRecordKeyAndHeaders, TopicFetcher, type FetchedPartition, type RecordHeader } from '../kafka/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { deadLetterHeaders, processedSchema, type ResolvedDataset } from '../stream/index.ts';
 import { SinkError, SinkRecordCode } from './errors.ts';
@@ -107,46 +108,46 @@ const DEFAULTS = {
 type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>> & Pick<LakeSinkOptions, 'partitioning' | 'rowGroupRows' | 'onCommit'>;
 
 const FETCH_MAX_BYTES = 8 * 1024 ** 2;
-const CONSUMER_BUFFER_RECORDS = 16_384;
 const FETCH_PARTITION_MAX_BYTES = 2 * 1024 ** 2;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 10_000;
 
-type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+/** A record the sink could not place, kept whole: it goes to the dataset's dead-letter topic before the unit becomes visible. */
+type Reject = { offset: number; timestampMs: number; key: Buffer | null; value: Buffer | null; headers: RecordHeader[]; code: string; reason: string };
 
-/** A record the sink could not place; it goes to the dataset's dead-letter topic before the unit becomes visible. */
-type Reject = { message: BufferMessage; code: string; reason: string };
+/** What a held record costs in memory besides its value, roughly. */
+const RECORD_OVERHEAD_BYTES = 16;
+/** What a record kept whole for the dead-letter topic costs besides its value, roughly. */
+const REJECT_OVERHEAD_BYTES = 200;
 
 /** An open file: the records' values (own copies, so a fetch response is not kept alive by them) and offsets. */
 type OpenFile = { path: string; trackerKey: string; lines: NdjsonLines; bytes: number };
 
 type Unit = {
   partition: number;
-  firstOffset: bigint;
-  lastOffset: bigint;
+  firstOffset: number;
+  lastOffset: number;
   files: OpenFile[];
   rejects: Reject[];
   bytes: number;
   reason: CommitReason;
 };
 
-/** Offsets of the newest unit found in storage at recovery, and which lake paths already hold which of them. */
 /**
  * The newest unit found in storage at recovery, read again: its offsets, and which lake paths already hold which of
  * them. It is committed as one unit under its own name once its last offset is read, and never cut earlier, so a lake
  * path never gets two files whose offset ranges overlap.
  */
-type CatchUp = { firstOffset: bigint; lastOffset: bigint; covered: Map<string, { first: bigint; last: bigint }[]> };
+type CatchUp = { firstOffset: number; lastOffset: number; covered: Map<string, { first: number; last: number }[]> };
 
 type Lane = {
   partition: number;
+  /** Set once storage has said where the partition stands; it is read only from then on. */
   recovered: boolean;
-  /** Records read before recovery finished; placed once it has. */
-  waiting: BufferMessage[];
   /** A record below this offset is already in the lake or in this lane, and is skipped. */
-  nextOffset: bigint;
-  unitFirst: bigint | null;
-  lastSeen: bigint;
+  nextOffset: number;
+  unitFirst: number | null;
+  lastSeen: number;
   open: Map<string, OpenFile>;
   rejects: Reject[];
   openBytes: number;
@@ -155,9 +156,9 @@ type Lane = {
   sealed: Unit[];
   /** Commits the sealed units one at a time, while there are any. */
   committing: Promise<void> | null;
-  /** Every record below this offset is in a visible file (or dead-lettered); -1n before the first unit. */
-  doneOffset: bigint;
-  kafkaCommitted: bigint;
+  /** Every record below this offset is in a visible file (or dead-lettered); -1 before the first unit. */
+  doneOffset: number;
+  kafkaCommitted: number;
   revoked: boolean;
 };
 
@@ -191,19 +192,19 @@ export class LakeSink {
   #writer: ParquetWriter;
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  #fetcher: TopicFetcher;
   #workDir: string;
   #prefix: string;
   #lanes = new Map<number, Lane>();
   #buffered = 0;
   #capacityWaiters: (() => void)[] = [];
-  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   #closing = false;
   #abandoned = false;
   #abandon = new AbortController();
   #pullLoop: Promise<void> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
   #offsetCommit: Promise<void> | null = null;
-  #listing: Promise<Map<number, { dir: string; first: bigint; last: bigint }[]>> | null = null;
+  #listing: Promise<Map<number, { dir: string; first: number; last: number }[]>> | null = null;
   #closed: Promise<void> | null = null;
   #lastAssignment = '';
   #fileSeq = 0;
@@ -214,6 +215,7 @@ export class LakeSink {
     writer: ParquetWriter;
     consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
     producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+    fetcher: TopicFetcher;
     workDir: string;
   }) {
     this.#o = o;
@@ -225,6 +227,7 @@ export class LakeSink {
     this.#writer = parts.writer;
     this.#consumer = parts.consumer;
     this.#producer = parts.producer;
+    this.#fetcher = parts.fetcher;
     this.#workDir = parts.workDir;
     this.#tracker = new OpenFileTracker(o.rotation, { now: o.now });
     const placing = [...(o.dataset.eventTimeField === null ? [] : [o.dataset.eventTimeField]), ...(o.partitioning?.fieldPartitions ?? [])];
@@ -265,7 +268,9 @@ export class LakeSink {
       retryDelay: 500,
     });
     const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId, bootstrapBrokers: o.brokers, acks: ProduceAcks.ALL, autocreateTopics: false, retries: 3, retryDelay: 250 });
-    const sink = new LakeSink(o, { partitioner, mapping, writer, consumer, producer, workDir });
+    // Records are read with Oxbow's own fetches (no object per record); the client keeps the group and the offsets.
+    const fetcher = new TopicFetcher({ brokers: o.brokers, topic: dataset.topics.processed, clientId, maxWaitMs: 500, maxBytes: FETCH_MAX_BYTES, partitionMaxBytes: FETCH_PARTITION_MAX_BYTES, log: o.log });
+    const sink = new LakeSink(o, { partitioner, mapping, writer, consumer, producer, fetcher, workDir });
     sink.#begin();
     return sink;
   }
@@ -285,8 +290,8 @@ export class LakeSink {
   pending(): { partition: number; records: number; doneOffset: number | null }[] {
     return [...this.#lanes.values()].map((l) => ({
       partition: l.partition,
-      records: l.waiting.length + [...l.open.values()].reduce((n, f) => n + f.lines.length, 0) + l.rejects.length,
-      doneOffset: l.doneOffset < 0n ? null : Number(l.doneOffset),
+      records: [...l.open.values()].reduce((n, f) => n + f.lines.length, 0) + l.rejects.length,
+      doneOffset: l.doneOffset < 0 ? null : l.doneOffset,
     }));
   }
 
@@ -301,40 +306,50 @@ export class LakeSink {
   }
 
   async #pull(): Promise<void> {
-    let attempt = 0;
-    while (!this.#closing) {
+    for (let attempt = 0; !this.#closing; attempt++) {
       try {
-        // The client fetches again only while its buffer is below highWaterMark records; a buffer that holds a few
-        // fetches keeps the next fetch in flight while this one is placed (the client's default, 1024, is far less than one fetch).
-        const stream = await this.#consumer.consume({ topics: [this.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500, highWaterMark: CONSUMER_BUFFER_RECORDS });
-        this.#stream = stream;
-        if (this.#closing) {
-          await stream.close();
-          break;
-        }
-        this.#consumer.on('consumer:group:join', this.#onJoin);
-        this.#onJoin();
-        for await (const message of stream) {
-          attempt = 0;
-          this.#accept(message as BufferMessage);
+        this.#consumer.topics.track(this.topic);
+        await this.#consumer.joinGroup({});
+        break;
+      } catch (err) {
+        if (this.#closing) return;
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+        this.#o.log(`joining group ${this.groupId} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+        await sleep(delayMs, this.#abandon.signal);
+      }
+    }
+    if (this.#closing) return;
+    this.#consumer.on('consumer:group:join', this.#onJoin);
+    this.#consumer.on('error', this.#onConsumerError);
+    this.#onJoin();
+    try {
+      for (let parts = await this.#fetcher.next(); parts !== null; parts = await this.#fetcher.next()) {
+        for (const part of parts) {
+          this.#walk(part);
           while (!this.#closing && this.#buffered >= this.#o.maxBufferedBytes && this.#relieveMemory()) {
             await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
           }
-          if (this.#closing) break;
+          if (this.#closing) return;
         }
-        if (!this.#closing) throw new Error('the consumer stream ended');
-      } catch (err) {
-        if (this.#closing) break;
-        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt++);
-        this.#o.log(`consuming ${this.topic} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
-        await sleep(delayMs, this.#abandon.signal);
-      } finally {
-        this.#consumer.off('consumer:group:join', this.#onJoin);
-        const stream = this.#stream;
-        this.#stream = undefined;
-        if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
       }
+    } finally {
+      this.#consumer.off('consumer:group:join', this.#onJoin);
     }
+  }
+
+  /** The client keeps the membership itself (it rejoins on a rebalance); what it cannot recover from is logged. */
+  #onConsumerError = (err: unknown): void => {
+    if (!this.#closing) this.#o.log(`the consumer of group ${this.groupId} reported: ${describeError(err)}`);
+  };
+
+  /** Places one fetched partition's records, skipping what this lane already holds or the lake has. */
+  #walk(part: FetchedPartition): void {
+    const lane = this.#lanes.get(part.partition);
+    if (lane === undefined || !lane.recovered || lane.revoked) return;
+    const walk = forEachRecord(part.records, lane.nextOffset, (buf, offset, timestampMs, valueStart, valueLength, recordStart, recordEnd) => {
+      this.#place(lane, buf, offset, timestampMs, valueStart, valueLength, recordStart, recordEnd);
+    });
+    this.counters.recordsIn += walk.records;
   }
 
   #onJoin = (): void => {
@@ -348,69 +363,58 @@ export class LakeSink {
     for (const lane of this.#lanes.values()) {
       if (!set.has(lane.partition)) this.#revoke(lane);
     }
-  };
-
-  /** A partition that went to another sink: what this one holds of it is dropped; the new owner recovers from storage. */
-  #revoke(lane: Lane): void {
-    lane.revoked = true;
-    this.#lanes.delete(lane.partition);
-    this.#dropOpen(lane);
-  }
-
-  /** Forgets the lane's records that are not sealed in a unit; they are read again later. */
-  #dropOpen(lane: Lane): void {
-    for (const f of lane.open.values()) this.#tracker.close(f.trackerKey);
-    this.#release(lane.openBytes + lane.waiting.reduce((n, m) => n + messageBytes(m), 0));
-    lane.open = new Map();
-    lane.waiting = [];
-    lane.rejects = [];
-    lane.openBytes = 0;
-    lane.unitFirst = null;
-  }
-
-  #accept(m: BufferMessage): void {
-    this.counters.recordsIn++;
-    let lane = this.#lanes.get(m.partition);
-    if (lane === undefined) {
-      lane = {
-        partition: m.partition,
+    for (const partition of assigned) {
+      if (this.#lanes.has(partition)) continue;
+      const lane: Lane = {
+        partition,
         recovered: false,
-        waiting: [],
-        nextOffset: -1n,
+        nextOffset: -1,
         unitFirst: null,
-        lastSeen: -1n,
+        lastSeen: -1,
         open: new Map(),
         rejects: [],
         openBytes: 0,
         catchUp: null,
         sealed: [],
         committing: null,
-        doneOffset: -1n,
-        kafkaCommitted: -1n,
+        doneOffset: -1,
+        kafkaCommitted: -1,
         revoked: false,
       };
-      this.#lanes.set(m.partition, lane);
+      this.#lanes.set(partition, lane);
       void this.#recover(lane);
     }
-    if (!lane.recovered) {
-      lane.waiting.push(m);
-      this.#buffered += messageBytes(m);
-      return;
-    }
-    this.#place(lane, m);
+  };
+
+  /** A partition that went to another sink: what this one holds of it is dropped; the new owner recovers from storage. */
+  #revoke(lane: Lane): void {
+    lane.revoked = true;
+    this.#lanes.delete(lane.partition);
+    this.#fetcher.remove(lane.partition);
+    this.#dropOpen(lane);
+  }
+
+  /** Forgets the lane's records that are not sealed in a unit; they are read again later. */
+  #dropOpen(lane: Lane): void {
+    for (const f of lane.open.values()) this.#tracker.close(f.trackerKey);
+    this.#release(lane.openBytes);
+    lane.open = new Map();
+    lane.rejects = [];
+    lane.openBytes = 0;
+    lane.unitFirst = null;
   }
 
   /** Lists the topic's committed files once per group generation, grouped by Kafka partition. */
-  #files(): Promise<Map<number, { dir: string; first: bigint; last: bigint }[]>> {
+  #files(): Promise<Map<number, { dir: string; first: number; last: number }[]>> {
     this.#listing ??= (async () => {
-      const byPartition = new Map<number, { dir: string; first: bigint; last: bigint }[]>();
+      const byPartition = new Map<number, { dir: string; first: number; last: number }[]>();
       for await (const object of this.#o.store.list(this.#prefix)) {
         const parsed = parseDataFileName(object.key);
         if (parsed === null || parsed.topic !== this.topic) continue;
         const dir = object.key.slice(0, object.key.lastIndexOf('/') + 1);
         let list = byPartition.get(parsed.kafkaPartition);
         if (list === undefined) byPartition.set(parsed.kafkaPartition, (list = []));
-        list.push({ dir, first: BigInt(parsed.firstOffset), last: BigInt(parsed.lastOffset) });
+        list.push({ dir, first: parsed.firstOffset, last: parsed.lastOffset });
       }
       return byPartition;
     })();
@@ -431,7 +435,7 @@ export class LakeSink {
           for (const f of files) if (f.last > maxLast) maxLast = f.last;
           let resumeFirst = maxLast;
           for (const f of files) if (f.last === maxLast && f.first < resumeFirst) resumeFirst = f.first;
-          const covered = new Map<string, { first: bigint; last: bigint }[]>();
+          const covered = new Map<string, { first: number; last: number }[]>();
           for (const f of files) {
             if (f.last < resumeFirst) continue;
             let ranges = covered.get(f.dir);
@@ -450,44 +454,65 @@ export class LakeSink {
         await sleep(delayMs, this.#abandon.signal);
       }
     }
+    // Reading starts where storage says the partition stands: at the newest unit's first offset, or after it when the
+    // group's committed offset says that unit is whole (offsets are committed only once a unit is visible). Without
+    // files, at the committed offset (a hint), else at the log's start.
+    let committed: number | null = null;
+    for (let attempt = 0; !this.#closing && !lane.revoked; attempt++) {
+      try {
+        const offset = (await this.#consumer.listCommittedOffsets({ topics: [{ topic: this.topic, partitions: [lane.partition] }] })).get(this.topic)?.[0];
+        if (offset !== undefined && offset >= 0n) committed = Number(offset);
+        break;
+      } catch (err) {
+        const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+        this.#o.log(`reading the committed offset of partition ${lane.partition} failed: ${describeError(err)}; retrying in ${delayMs} ms`);
+        await sleep(delayMs, this.#abandon.signal);
+      }
+    }
+    const catchUp = lane.catchUp;
+    let from: number | 'earliest';
+    if (catchUp === null) from = committed ?? 'earliest';
+    else if (committed === catchUp.lastOffset + 1) {
+      // The newest unit is whole: nothing to check against it.
+      lane.catchUp = null;
+      lane.nextOffset = committed;
+      from = committed;
+    } else from = catchUp.firstOffset;
     if (this.#closing || lane.revoked) return;
     lane.recovered = true;
-    const waiting = lane.waiting;
-    lane.waiting = [];
-    for (const m of waiting) {
-      this.#release(messageBytes(m));
-      this.#place(lane, m);
-    }
-    this.#wake();
+    this.#fetcher.seek(lane.partition, from);
   }
 
-  #place(lane: Lane, m: BufferMessage): void {
-    if (m.offset < lane.nextOffset) return;
+  #place(lane: Lane, buf: Buffer, offset: number, timestampMs: number, valueStart: number, valueLength: number, recordStart: number, recordEnd: number): void {
+    if (offset < lane.nextOffset) return;
     const catchUp = lane.catchUp;
-    if (catchUp !== null && m.offset > catchUp.lastOffset) this.#finishCatchUp(lane);
-    lane.nextOffset = m.offset + 1n;
-    lane.lastSeen = m.offset;
-    lane.unitFirst ??= m.offset;
-    const bytes = messageBytes(m);
-    const placed = this.#route(m);
+    if (catchUp !== null && offset > catchUp.lastOffset) this.#finishCatchUp(lane);
+    lane.nextOffset = offset + 1;
+    lane.lastSeen = offset;
+    lane.unitFirst ??= offset;
+    const value = valueLength < 0 ? null : buf.subarray(valueStart, valueStart + valueLength);
+    const placed = this.#route(value, timestampMs);
     if (!placed.ok) {
-      lane.rejects.push({ message: m, code: placed.code, reason: placed.message });
+      const { key, headers } = readRecordKeyAndHeaders(buf, recordStart, recordEnd);
+      const bytes = (value?.length ?? 0) + REJECT_OVERHEAD_BYTES;
+      lane.rejects.push({ offset, timestampMs, key, value: value === null ? null : Buffer.from(value), headers, code: placed.code, reason: placed.message });
       lane.openBytes += bytes;
       this.#buffered += bytes;
-    } else if (catchUp !== null && m.offset <= catchUp.lastOffset && isCovered(catchUp.covered.get(placed.path), m.offset)) {
+    } else if (catchUp !== null && offset <= catchUp.lastOffset && isCovered(catchUp.covered.get(placed.path), offset)) {
       this.counters.alreadyInLake++;
     } else {
       let file = lane.open.get(placed.path);
       if (file === undefined) lane.open.set(placed.path, (file = { path: placed.path, trackerKey: openFileKey(lane.partition, placed.path), lines: new NdjsonLines(), bytes: 0 }));
-      // Copied into the file's buffers: the fetch response the value points into can then be freed.
-      file.lines.push(placed.line, m.offset);
+      // Copied into the file's buffers: the fetch answer the value points into can then be freed.
+      file.lines.push(placed.line, offset);
+      const bytes = placed.line.length + RECORD_OVERHEAD_BYTES;
       file.bytes += bytes;
       lane.openBytes += bytes;
       this.#buffered += bytes;
       const due = this.#tracker.add(file.trackerKey, placed.eventTimeMs);
       if (due !== null && lane.catchUp === null) this.#cut(lane, due);
     }
-    if (catchUp !== null && lane.catchUp === catchUp && m.offset === catchUp.lastOffset) this.#finishCatchUp(lane);
+    if (catchUp !== null && lane.catchUp === catchUp && offset === catchUp.lastOffset) this.#finishCatchUp(lane);
   }
 
   /** The newest unit found at recovery is complete once its last offset is read: commit what it was missing, under its name. */
@@ -503,11 +528,10 @@ export class LakeSink {
     this.#cut(lane, 'recovery');
   }
 
-  #route(m: BufferMessage): { ok: true; path: string; eventTimeMs: number; line: Buffer } | { ok: false; code: string; message: string } {
-    if (m.value === undefined || m.value === null || m.value.length === 0) {
+  #route(bytes: Buffer | null, kafkaTimestampMs: number): { ok: true; path: string; eventTimeMs: number; line: Buffer } | { ok: false; code: string; message: string } {
+    if (bytes === null || bytes.length === 0) {
       return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed record has no value (a tombstone)' };
     }
-    const bytes = m.value;
     if (!isUtf8(bytes)) return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: 'the processed value is not valid UTF-8' };
     let value: Record<string, unknown> = {};
     if (this.#fields !== null) {
@@ -517,7 +541,7 @@ export class LakeSink {
     } else if (bytes[0] !== 0x7b) {
       return { ok: false, code: SinkRecordCode.NOT_JSON_OBJECT, message: notAnObject(bytes) };
     }
-    const where = this.#partitioner.partitionPath({ value, kafkaTimestampMs: Number(m.timestamp) });
+    const where = this.#partitioner.partitionPath({ value, kafkaTimestampMs });
     if (!where.ok) return where;
     return { ok: true, path: where.path, eventTimeMs: where.eventTimeMs, line: bytes };
   }
@@ -576,7 +600,7 @@ export class LakeSink {
           // The unit's files are written side by side (the writer runs as many at once as it has connections).
           const written = await Promise.all(
             unit.files.filter((file) => !done.has(file)).map(async (file) => {
-              const key = `${file.path}${dataFileName(this.topic, unit.partition, Number(unit.firstOffset), Number(unit.lastOffset), this.#o.compression)}`;
+              const key = `${file.path}${dataFileName(this.topic, unit.partition, unit.firstOffset, unit.lastOffset, this.#o.compression)}`;
               const local = path.join(this.#workDir, `${unit.partition}-${this.#fileSeq++}.parquet`);
               try {
                 return { file, local, key, result: await this.#writeFile(file, local, unit) };
@@ -591,7 +615,7 @@ export class LakeSink {
             else staged.push({ file: w.file, local: w.local, key: w.key, rows: w.result.rows, bytes: w.result.bytes });
           }
           if (!rejectsSent && unit.rejects.length > 0) {
-            await this.#deadLetter(unit.rejects);
+            await this.#deadLetter(unit.partition, unit.rejects);
             rejectsSent = true;
           }
           for (const s of staged) {
@@ -611,7 +635,7 @@ export class LakeSink {
         this.counters.unitsCommitted++;
         this.counters.commitsBy[unit.reason] = (this.counters.commitsBy[unit.reason] ?? 0) + 1;
         this.counters.lastCommitAtMs = this.#o.now();
-        if (unit.lastOffset + 1n > lane.doneOffset) lane.doneOffset = unit.lastOffset + 1n;
+        if (unit.lastOffset + 1 > lane.doneOffset) lane.doneOffset = unit.lastOffset + 1;
         if (this.#o.onCommit !== undefined && committedKeys.length > 0) {
           try {
             this.#o.onCommit({ partition: unit.partition, keys: committedKeys, rows: committedRows });
@@ -650,7 +674,11 @@ export class LakeSink {
           const offset = file.lines.offset(i);
           const value = file.lines.value(i);
           unit.rejects.push({
-            message: { topic: this.topic, partition: unit.partition, offset, value, key: null, timestamp: 0n, headerEntries: [] } as unknown as BufferMessage,
+            offset,
+            timestampMs: 0,
+            key: null,
+            value: Buffer.from(value),
+            headers: [],
             code: SinkRecordCode.UNWRITABLE_RECORD,
             reason: one.message.replace(/^writing \S+ failed: /, ''),
           });
@@ -663,19 +691,18 @@ export class LakeSink {
     }
   }
 
-  async #deadLetter(rejects: Reject[]): Promise<void> {
+  async #deadLetter(partition: number, rejects: Reject[]): Promise<void> {
     const messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = rejects.map((r) => {
-      const m = r.message;
       const headers = deadLetterHeaders(
         { code: r.code, message: r.reason, step: 'sink' },
         {
-          key: m.key ?? null,
-          value: m.value ?? null,
-          headers: (m.headerEntries ?? []).map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
-          topic: m.topic,
-          partition: m.partition,
-          offset: m.offset,
-          timestamp: m.timestamp,
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          topic: this.topic,
+          partition,
+          offset: BigInt(r.offset),
+          timestamp: BigInt(r.timestampMs),
         },
         this.dataset,
         this.#o.now(),
@@ -683,8 +710,8 @@ export class LakeSink {
       const map = new Map<Buffer, Buffer>();
       for (const h of headers) map.set(Buffer.from(h.key, 'utf8'), h.value as Buffer);
       const out: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = { topic: this.dataset.topics.dlq, headers: map };
-      if (m.key) out.key = m.key;
-      if (m.value) out.value = m.value;
+      if (r.key) out.key = r.key;
+      if (r.value) out.value = r.value;
       return out;
     });
     await this.#producer.send({ messages });
@@ -743,7 +770,7 @@ export class LakeSink {
       if (due.length === 0) return;
       const offsets = due.map((lane) => ({ lane, offset: lane.doneOffset }));
       try {
-        await this.#consumer.commit({ offsets: offsets.map((o) => ({ topic: this.topic, partition: o.lane.partition, offset: o.offset, leaderEpoch: -1 })) });
+        await this.#consumer.commit({ offsets: offsets.map((o) => ({ topic: this.topic, partition: o.lane.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
         for (const o of offsets) if (o.offset > o.lane.kafkaCommitted) o.lane.kafkaCommitted = o.offset;
       } catch (err) {
         this.#o.log(`committing offsets of ${this.groupId} failed: ${describeError(err)}; retrying at the next commit`);
@@ -768,8 +795,7 @@ export class LakeSink {
     this.#closing = true;
     for (const t of this.#timers) clearInterval(t);
     this.#wake();
-    const stream = this.#stream;
-    if (stream && !stream.closed && !stream.destroyed) await stream.close().catch(() => undefined);
+    await this.#fetcher.close();
     await this.#pullLoop;
     // Open files are committed. A catch-up not read to its end is dropped: it is read again at the next start.
     for (const lane of this.#lanes.values()) {
@@ -796,6 +822,7 @@ export class LakeSink {
     this.#abandon.abort();
     await this.#offsetCommit;
     await this.#commitOffsets();
+    this.#consumer.off('error', this.#onConsumerError);
     try {
       await this.#consumer.close(true);
     } catch (err) {
@@ -818,12 +845,7 @@ function notAnObject(bytes: Buffer): string {
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? 'the processed value is not a JSON object' : 'the processed value is JSON but not an object';
 }
 
-/** What a held record costs in memory, roughly: its value and the objects around it. */
-function messageBytes(m: BufferMessage): number {
-  return (m.value?.length ?? 0) + 160;
-}
-
-function isCovered(ranges: { first: bigint; last: bigint }[] | undefined, offset: bigint): boolean {
+function isCovered(ranges: { first: number; last: number }[] | undefined, offset: number): boolean {
   if (ranges === undefined) return false;
   for (const r of ranges) if (offset >= r.first && offset <= r.last) return true;
   return false;
