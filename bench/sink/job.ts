@@ -33,6 +33,12 @@ export type SinkJobResult = {
   readSeconds: number;
   /** LakeSink.start() until its first file was visible. */
   firstCommitSeconds: number;
+  /**
+   * Rows per second committed while the sink runs steadily: from the first moment 10% of the records were in visible
+   * files to the first moment 90% were, so that neither joining the group nor the wait of the last files for their
+   * wall-clock rotation is counted. Null when the run did not get that far.
+   */
+  sustainedRowsPerSecond: number | null;
   /** How long close() took (for the `read` goal: writing every open file). */
   closeSeconds: number;
   reached: boolean;
@@ -105,6 +111,8 @@ async function main(): Promise<void> {
   let readAt = Number.NaN;
   let firstCommitAt = Number.NaN;
   let lastProgress = start;
+  let at10: { ms: number; rows: number } | null = null;
+  let at90: { ms: number; rows: number } | null = null;
   const deadline = start + job.timeoutMs;
   const reachedGoal = () => (job.goal === 'committed' ? c.rowsCommitted >= job.records : c.recordsIn >= job.records);
   while (!reachedGoal() && wallMs() < deadline) {
@@ -112,6 +120,8 @@ async function main(): Promise<void> {
     const now = wallMs();
     if (Number.isNaN(readAt) && c.recordsIn >= job.records) readAt = now;
     if (Number.isNaN(firstCommitAt) && c.rowsCommitted > 0) firstCommitAt = now;
+    if (at10 === null && c.rowsCommitted >= job.records * 0.1) at10 = { ms: now, rows: c.rowsCommitted };
+    if (at90 === null && c.rowsCommitted >= job.records * 0.9) at90 = { ms: now, rows: c.rowsCommitted };
     if (now - lastProgress >= 2000) {
       lastProgress = now;
       say(`${((now - start) / 1000).toFixed(1)} s: read ${c.recordsIn}, committed ${c.rowsCommitted} rows in ${c.filesCommitted} files, buffered ${(sink.bufferedBytes / 1e6).toFixed(0)} MB`);
@@ -141,6 +151,7 @@ async function main(): Promise<void> {
     seconds: (end - start) / 1000,
     readSeconds: (readAt - start) / 1000,
     firstCommitSeconds: (firstCommitAt - start) / 1000,
+    sustainedRowsPerSecond: at10 !== null && at90 !== null && at90.ms > at10.ms ? (at90.rows - at10.rows) / ((at90.ms - at10.ms) / 1000) : null,
     closeSeconds,
     reached,
     countersAtGoal,
