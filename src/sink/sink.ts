@@ -109,6 +109,10 @@ type ResolvedSinkOptions = Required<Omit<LakeSinkOptions, 'partitioning' | 'rowG
 
 const FETCH_MAX_BYTES = 8 * 1024 ** 2;
 const FETCH_PARTITION_MAX_BYTES = 2 * 1024 ** 2;
+/** Share of maxBufferedBytes past which the largest lane is committed without waiting for the limit. */
+const COMMIT_AHEAD_SHARE = 0.5;
+/** DuckDB connections of the writer: units written at once. */
+const WRITER_CONNECTIONS = 2;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 10_000;
 
@@ -251,7 +255,7 @@ export class LakeSink {
     const workDir = await ownWorkDir(o.workDir, dataset.name);
     const removed = await o.store.cleanupTemporary(listingPrefix(partitioner.pathFormat, dataset.topics.processed), { olderThanMs: o.leftoverAgeMs });
     if (removed > 0) o.log(`removed ${removed} leftover(s) of interrupted writes`);
-    const writer = await ParquetWriter.create({ threads: o.writerThreads, memoryLimit: o.writerMemoryLimit, concurrency: 2 });
+    const writer = await ParquetWriter.create({ threads: o.writerThreads, memoryLimit: o.writerMemoryLimit, concurrency: WRITER_CONNECTIONS });
     const clientId = `${o.clientId}-sink-${dataset.name}`;
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId,
@@ -326,6 +330,7 @@ export class LakeSink {
       for (let parts = await this.#fetcher.next(); parts !== null; parts = await this.#fetcher.next()) {
         for (const part of parts) {
           this.#walk(part);
+          if (this.#buffered >= this.#o.maxBufferedBytes * COMMIT_AHEAD_SHARE) this.#commitAhead();
           while (!this.#closing && this.#buffered >= this.#o.maxBufferedBytes && this.#relieveMemory()) {
             await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
           }
@@ -725,6 +730,22 @@ export class LakeSink {
       const lane = this.#lanes.get(Number(key.slice(0, key.indexOf('|'))));
       if (lane !== undefined && lane.catchUp === null) this.#cut(lane, 'rotateSchedule');
     }
+  }
+
+  /**
+   * Past part of the memory limit: the lane holding the most is committed while reading goes on, so that writing a
+   * unit overlaps reading the next records instead of reading stopping at the limit until a write is done. At most as
+   * many units are written at once as the writer has connections.
+   */
+  #commitAhead(): void {
+    let writing = 0;
+    let largest: Lane | undefined;
+    for (const lane of this.#lanes.values()) {
+      if (lane.committing !== null) writing++;
+      if (lane.committing === null && lane.unitFirst !== null && lane.catchUp === null && (largest === undefined || lane.openBytes > largest.openBytes)) largest = lane;
+    }
+    // A lane holding little would make small files; those wait for their rotation or the limit.
+    if (largest !== undefined && writing < WRITER_CONNECTIONS && largest.openBytes >= this.#o.maxBufferedBytes / 16) this.#cut(largest, 'memory');
   }
 
   /**
