@@ -55,7 +55,17 @@ export type ThroughputResult = {
   cpuSeconds: number;
   errors: string[];
 };
-export type RateResult = { latenciesMs: number[]; records: number; startMs: number; endMs: number; behind: number; cpuSeconds: number; errors: string[] };
+export type RateResult = {
+  /** One per send here; rdkafka-load.c times each record instead and reports its sends apart. */
+  latenciesMs: number[];
+  sends?: number;
+  records: number;
+  startMs: number;
+  endMs: number;
+  behind: number;
+  cpuSeconds: number;
+  errors: string[];
+};
 
 type Message = { topic: string; partition: number; value: Buffer };
 

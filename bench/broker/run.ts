@@ -1,6 +1,6 @@
 // Broker benchmark: produce (acks=all) and consume throughput, produce latency at half the peak rate and broker RSS,
 // printed beside the raw sequential write bandwidth of the same disk measured in the same run.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,11 +16,13 @@ import { cpuSeconds, fmt, MB, median, percentile, RssSampler, wallMs } from './s
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const OXBOW_BIN = path.join(ROOT, 'bin', 'oxbow.js');
 const LOAD_SCRIPT = path.join(import.meta.dirname, 'load.ts');
+const RDKAFKA_SOURCE = path.join(import.meta.dirname, 'rdkafka-load.c');
 
 const USAGE = `Usage: npm run bench:broker -- [options]
 
-Starts \`oxbow broker\` as a separate process on a temporary data directory and measures, with @platformatic/kafka
-load generators in their own processes (and kcat for a librdkafka consumer):
+Starts \`oxbow broker\` as a separate process on a temporary data directory and measures, with load generators in
+their own processes (librdkafka producers built from bench/broker/rdkafka-load.c, @platformatic/kafka, and kcat for a
+librdkafka consumer):
   produce throughput (acks=all, batched), consume throughput (read everything back), acks=all produce latency at
   half the peak 1 KiB rate, and the broker's RSS; beside the raw write + fdatasync bandwidth of the same disk.
 
@@ -29,8 +31,10 @@ load generators in their own processes (and kcat for a librdkafka consumer):
   --latency-duration <s>  seconds of the fixed-rate latency run (default 15)
   --partitions <n>        partitions per topic (default 4)
   --workers <n>           producer processes (default 2)
-  --inflight <n>          concurrent sends per producer process (default 4)
+  --inflight <n>          sends (requests) in flight per producer process (default 4)
   --batch-kib <n>         record bytes per send, one batch of one partition (default 256)
+  --generator <name>      producers of the produce, latency and soak runs: rdkafka (the default; built at the start
+                          with cc, needs librdkafka-dev) or platformatic (@platformatic/kafka, about a core of CPU)
   --fsync <list>          broker.fsync policies to run: always (the default policy), os, an interval like 200ms
                           (default always)
   --raw-mib <n>           MiB written per raw disk measurement (default 1024)
@@ -49,6 +53,8 @@ type Options = {
   workers: number;
   inflight: number;
   batchBytes: number;
+  /** The producer asked for; null = rdkafka if it builds, else platformatic. */
+  generator: GeneratorName | null;
   fsyncPolicies: string[];
   rawMiB: number;
   soak: boolean;
@@ -77,6 +83,7 @@ function parseOptions(argv: string[]): Options | null {
       workers: { type: 'string' },
       inflight: { type: 'string' },
       'batch-kib': { type: 'string' },
+      generator: { type: 'string' },
       fsync: { type: 'string' },
       'raw-mib': { type: 'string' },
       soak: { type: 'boolean' },
@@ -93,6 +100,10 @@ function parseOptions(argv: string[]): Options | null {
   for (const f of fsyncPolicies) {
     if (f !== 'always' && f !== 'os' && !/^\d+(ms|s)$/.test(f)) throw new Error(`--fsync takes always, os or an interval like 200ms, got ${JSON.stringify(f)}`);
   }
+  const generator = values.generator ?? null;
+  if (generator !== null && generator !== 'rdkafka' && generator !== 'platformatic') {
+    throw new Error(`--generator takes rdkafka or platformatic, got ${JSON.stringify(generator)}`);
+  }
   return {
     sizes: (values.sizes ?? '100,1024').split(',').map((s) => Math.round(positiveNumber('sizes', s.trim(), 0))),
     durationMs: positiveNumber('duration', values.duration, 15) * 1000,
@@ -101,6 +112,7 @@ function parseOptions(argv: string[]): Options | null {
     workers: Math.round(positiveNumber('workers', values.workers, 2)),
     inflight: Math.round(positiveNumber('inflight', values.inflight, 4)),
     batchBytes: Math.round(positiveNumber('batch-kib', values['batch-kib'], 256) * 1024),
+    generator,
     fsyncPolicies,
     rawMiB: Math.round(positiveNumber('raw-mib', values['raw-mib'], 1024)),
     soak: values.soak ?? false,
@@ -110,6 +122,46 @@ function parseOptions(argv: string[]): Options | null {
     cpuProfDir: values['broker-cpu-prof'] === undefined ? null : path.resolve(values['broker-cpu-prof']),
     jsonFile: values.json ?? null,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The producers
+
+type GeneratorName = 'rdkafka' | 'platformatic';
+
+/** What produces in the produce, latency and soak runs; the consume runs always use kcat and @platformatic/kafka. */
+type Generator = { name: 'rdkafka'; binary: string; client: string } | { name: 'platformatic'; binary: null; client: string };
+
+const PLATFORMATIC: Generator = { name: 'platformatic', binary: null, client: '@platformatic/kafka' };
+
+/**
+ * Builds rdkafka-load.c into the scratch directory: @platformatic/kafka producers need about a core between them at
+ * full speed, which on a small machine is taken from the broker being measured, while librdkafka needs a fraction.
+ * Without a C compiler or librdkafka's headers the run falls back to @platformatic/kafka, unless rdkafka was asked for.
+ */
+function produceGenerator(requested: GeneratorName | null, base: string): Generator {
+  if (requested === 'platformatic') {
+    say(`producers: ${PLATFORMATIC.client}`);
+    return PLATFORMATIC;
+  }
+  const binary = path.join(base, 'rdkafka-load');
+  const cc = spawnSync('cc', ['-O2', '-pthread', '-o', binary, RDKAFKA_SOURCE, '-lrdkafka'], { encoding: 'utf8' });
+  const version = cc.status === 0 ? spawnSync(binary, ['--version'], { encoding: 'utf8' }) : null;
+  if (version?.status === 0) {
+    const client = version.stdout.trim();
+    say(`producers: ${client} (${path.relative(ROOT, RDKAFKA_SOURCE)})`);
+    return { name: 'rdkafka', binary, client };
+  }
+  const why = cc.error
+    ? (cc.error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'no C compiler: cc not found'
+      : `cc: ${cc.error.message}`
+    : cc.status !== 0
+      ? (cc.stderr.split('\n').find((l) => /error/i.test(l)) ?? cc.stderr.split('\n')[0] ?? `cc exited with ${cc.status}`).trim()
+      : `${binary} --version failed: ${(version?.stderr ?? '').trim()}`;
+  if (requested === 'rdkafka') throw new Error(`--generator rdkafka: cannot build ${RDKAFKA_SOURCE}: ${why}`);
+  say(`producing with @platformatic/kafka, which takes CPU from the broker: the librdkafka generator did not build (${why}); apt-get install gcc librdkafka-dev for it`);
+  return PLATFORMATIC;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -188,8 +240,11 @@ async function stopBroker(b: BrokerProcess): Promise<void> {
 
 type Worker = { child: ChildProcess; ready: Promise<unknown>; result: Promise<string> };
 
-function startWorker(job: Job, timeoutMs: number): Worker {
-  const child = track(spawn(process.execPath, [LOAD_SCRIPT, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT }));
+function startWorker(job: Job, timeoutMs: number, gen: Generator): Worker {
+  // rdkafka-load speaks the same protocol for the producing modes; consuming is always load.ts's.
+  const [command, args] =
+    gen.binary !== null && job.mode !== 'consume' ? [gen.binary, [JSON.stringify(job)]] : [process.execPath, [LOAD_SCRIPT, JSON.stringify(job)]];
+  const child = track(spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT }));
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-8192);
@@ -228,8 +283,8 @@ function startWorker(job: Job, timeoutMs: number): Worker {
 }
 
 /** Starts the jobs, waits until every generator is connected, starts them together and collects their results. */
-async function runJobs<T>(jobs: Job[], timeoutMs: number): Promise<T[]> {
-  const workers = jobs.map((j) => startWorker(j, timeoutMs));
+async function runJobs<T>(jobs: Job[], timeoutMs: number, gen: Generator = PLATFORMATIC): Promise<T[]> {
+  const workers = jobs.map((j) => startWorker(j, timeoutMs, gen));
   try {
     await Promise.all(workers.map((w) => w.ready));
     for (const w of workers) w.child.stdin!.end('go\n');
@@ -298,9 +353,9 @@ function produceJobs(o: Options, address: string, topic: string, recordBytes: nu
   }));
 }
 
-async function produceRun(o: Options, b: BrokerProcess, topic: string, recordBytes: number): Promise<Throughput> {
+async function produceRun(o: Options, gen: Generator, b: BrokerProcess, topic: string, recordBytes: number): Promise<Throughput> {
   const cpu0 = cpuSeconds(b.pid) ?? 0;
-  const results = await runJobs<ThroughputResult>(produceJobs(o, b.address, topic, recordBytes, o.durationMs, 0), o.durationMs + 120_000);
+  const results = await runJobs<ThroughputResult>(produceJobs(o, b.address, topic, recordBytes, o.durationMs, 0), o.durationMs + 120_000, gen);
   return combine(results, cpu0, cpuSeconds(b.pid) ?? cpu0);
 }
 
@@ -341,6 +396,9 @@ type Latency = {
   recordsPerSecond: number;
   mbPerSecond: number;
   sends: number;
+  /** What each latency sample times: a record (rdkafka) or a send of one tick's records (platformatic). */
+  timed: 'records' | 'sends';
+  samples: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -350,7 +408,7 @@ type Latency = {
   rawDisk: AppendLatencyResult;
 };
 
-async function latencyRun(o: Options, base: string, b: BrokerProcess, topic: string, recordBytes: number, recordsPerSecond: number): Promise<Latency> {
+async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerProcess, topic: string, recordBytes: number, recordsPerSecond: number): Promise<Latency> {
   const tickMs = 5;
   const perSend = Math.max(1, Math.round((recordsPerSecond / o.workers) * tickMs / 1000));
   const rawDisk = await measureAppendLatency(base, {
@@ -371,7 +429,7 @@ async function latencyRun(o: Options, base: string, b: BrokerProcess, topic: str
     tickMs,
     durationMs: o.latencyDurationMs,
   }));
-  const results = await runJobs<RateResult>(jobs, o.latencyDurationMs + 120_000);
+  const results = await runJobs<RateResult>(jobs, o.latencyDurationMs + 120_000, gen);
   const all = results.flatMap((r) => r.latenciesMs).sort((x, y) => x - y);
   const start = Math.min(...results.map((r) => r.startMs));
   const end = Math.max(...results.map((r) => r.endMs));
@@ -380,7 +438,9 @@ async function latencyRun(o: Options, base: string, b: BrokerProcess, topic: str
   return {
     recordsPerSecond: achieved,
     mbPerSecond: (achieved * recordBytes) / MB,
-    sends: all.length,
+    sends: results.reduce((n, r) => n + (r.sends ?? r.latenciesMs.length), 0),
+    timed: gen.name === 'rdkafka' ? 'records' : 'sends',
+    samples: all.length,
     p50Ms: percentile(all, 50),
     p99Ms: percentile(all, 99),
     maxMs: all.at(-1) ?? Number.NaN,
@@ -408,6 +468,8 @@ type Report = {
   date: string;
   machine: { cpus: number; node: string; kernel: string; dir: string };
   options: Omit<Options, 'dir' | 'cpuProfDir' | 'jsonFile'>;
+  /** The producers actually used (options.generator is what was asked for). */
+  generator: { name: GeneratorName; client: string };
   rawDisk: DiskResult[];
   rawDiskMbPerSecond: number;
   policies: PolicyFigures[];
@@ -418,7 +480,7 @@ function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function runPolicy(o: Options, base: string, fsync: string): Promise<PolicyFigures> {
+async function runPolicy(o: Options, gen: Generator, base: string, fsync: string): Promise<PolicyFigures> {
   const label = fsync.replace(/[^\w]/g, '');
   const b = await startBroker(base, label, fsync, o.cpuProfDir);
   const rss = new RssSampler(b.pid, 250);
@@ -428,7 +490,7 @@ async function runPolicy(o: Options, base: string, fsync: string): Promise<Polic
       const topic = `bench.r${recordBytes}`;
       await createTopic(b.address, topic, o.partitions);
       say(`[fsync=${fsync}] produce ${recordBytes} B records for ${o.durationMs / 1000} s ...`);
-      const produce = await produceRun(o, b, topic, recordBytes);
+      const produce = await produceRun(o, gen, b, topic, recordBytes);
       say(`  ${fmt(produce.mbPerSecond)} MB/s, ${fmt(produce.recordsPerSecond)} records/s, CPU: broker ${fmt(produce.brokerCpuPercent)}%, generators ${fmt(produce.clientCpuPercent)}%`);
       const consumeTimeoutMs = Math.max(120_000, o.durationMs * 10);
       say(`[fsync=${fsync}] consume ${recordBytes} B records with kcat ...`);
@@ -445,7 +507,7 @@ async function runPolicy(o: Options, base: string, fsync: string): Promise<Polic
       await createTopic(b.address, 'bench.latency', o.partitions);
       const rate = kib.produce.recordsPerSecond / 2;
       say(`[fsync=${fsync}] fixed-rate produce of 1 KiB records at ${fmt(rate)} records/s for ${o.latencyDurationMs / 1000} s ...`);
-      latency = await latencyRun(o, base, b, 'bench.latency', 1024, rate);
+      latency = await latencyRun(o, gen, base, b, 'bench.latency', 1024, rate);
       say(`  p50 ${fmt(latency.p50Ms, 2)} ms, p99 ${fmt(latency.p99Ms, 2)} ms, max ${fmt(latency.maxMs, 2)} ms`);
     }
     return { fsync, sizes, latency, peakRssBytes: rss.peakBytes };
@@ -456,7 +518,7 @@ async function runPolicy(o: Options, base: string, fsync: string): Promise<Polic
   }
 }
 
-async function runSoak(o: Options, base: string): Promise<SoakFigures> {
+async function runSoak(o: Options, gen: Generator, base: string): Promise<SoakFigures> {
   const fsync = 'always';
   const b = await startBroker(base, 'soak', fsync, null);
   const rss = new RssSampler(b.pid, 250);
@@ -467,7 +529,7 @@ async function runSoak(o: Options, base: string): Promise<SoakFigures> {
     const progress = setInterval(() => say(`  broker RSS ${fmt(rss.lastBytes / 2 ** 20)} MiB (peak ${fmt(rss.peakBytes / 2 ** 20)} MiB)`), 15_000);
     let results: ThroughputResult[];
     try {
-      results = await runJobs<ThroughputResult>(produceJobs(o, b.address, 'bench.soak', 1024, o.soakMs, o.soakBytes), o.soakMs + 120_000);
+      results = await runJobs<ThroughputResult>(produceJobs(o, b.address, 'bench.soak', 1024, o.soakMs, o.soakBytes), o.soakMs + 120_000, gen);
     } finally {
       clearInterval(progress);
     }
@@ -494,8 +556,11 @@ function printReport(r: Report): void {
     `raw disk (same directory): sequential ${r.options.rawMiB} MiB in 1 MiB writes + fdatasync: median ${fmt(raw)} MB/s ` +
       `(runs: ${r.rawDisk.map((d) => fmt(d.mbPerSecond)).join(', ')} MB/s)`,
   );
+  const rdkafka = r.generator.name === 'rdkafka';
+  const send = rdkafka ? 'request' : 'send';
   out.push(
-    `load: ${r.options.workers} producer processes × ${r.options.inflight} sends in flight, ${r.options.batchBytes / 1024} KiB per send, ` +
+    `load: ${r.options.workers} producer processes (${r.generator.client}${rdkafka ? ', bench/broker/rdkafka-load.c' : ''}) × ` +
+      `${r.options.inflight} ${send}s in flight, ${r.options.batchBytes / 1024} KiB per ${send}, ` +
       `${r.options.partitions} partitions, acks=all, no compression; MB = 10^6 bytes of record values`,
   );
   for (const p of r.policies) {
@@ -518,7 +583,8 @@ function printReport(r: Report): void {
     if (p.latency) {
       const l = p.latency;
       out.push(
-        `  produce latency 1KiB at ${fmt(l.recordsPerSecond)} rec/s (${fmt(l.mbPerSecond)} MB/s, half the peak), ${fmt(l.sends)} sends: ` +
+        `  produce latency 1KiB at ${fmt(l.recordsPerSecond)} rec/s (${fmt(l.mbPerSecond)} MB/s, half the peak), ${fmt(l.sends)} sends` +
+          `${l.timed === 'records' ? `, each of ${fmt(l.samples)} records timed` : ''}: ` +
           `p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms, max ${fmt(l.maxMs, 2)} ms ` +
           `(raw disk, same appends: p50 ${fmt(l.rawDisk.p50Ms, 2)} ms, p99 ${fmt(l.rawDisk.p99Ms, 2)} ms, max ${fmt(l.rawDisk.maxMs, 2)} ms) ` +
           `target p99 <10 ms: ${verdict(l.p99Ms < 10)}` +
@@ -561,18 +627,20 @@ async function main(): Promise<number> {
       rawDisk.push(d);
       say(`raw disk: ${o.rawMiB} MiB + fdatasync in ${fmt(d.seconds, 2)} s = ${fmt(d.mbPerSecond)} MB/s`);
     };
+    const gen = produceGenerator(o.generator, base);
     measureRaw();
     measureRaw();
     const policies: PolicyFigures[] = [];
-    for (const fsync of o.fsyncPolicies) policies.push(await runPolicy(o, base, fsync));
+    for (const fsync of o.fsyncPolicies) policies.push(await runPolicy(o, gen, base, fsync));
     measureRaw();
-    const soak = o.soak ? await runSoak(o, base) : null;
+    const soak = o.soak ? await runSoak(o, gen, base) : null;
     if (o.soak) measureRaw();
     const { dir: _dir, cpuProfDir: _prof, jsonFile: _json, ...shown } = o;
     const report: Report = {
       date: new Date().toISOString(),
       machine: { cpus: os.availableParallelism(), node: process.versions.node, kernel: os.release(), dir: o.dir },
       options: shown,
+      generator: { name: gen.name, client: gen.client },
       rawDisk,
       rawDiskMbPerSecond: median(rawDisk.map((d) => d.mbPerSecond)),
       policies,
