@@ -34,7 +34,10 @@ export type ConnectionOptions = {
 /** Thrown by a frame handler to close the connection (unknown API, malformed body). */
 export class CloseConnection extends Error {}
 
-type Slot = { done: boolean; frame: Buffer | null };
+/** Byte runs of an answer at least this long (record batches) are written from where they are, not copied. */
+const REFERENCE_FROM_BYTES = 16 * 1024;
+
+type Slot = { done: boolean; frame: Buffer[] | null };
 
 export class Connection {
   readonly info: ConnectionInfo;
@@ -145,13 +148,14 @@ export class Connection {
     work.then(
       (result) => {
         if (result !== NO_RESPONSE) {
-          const w = new Writer(128);
+          // Record batches (Fetch) go out as they were read, not copied into the answer.
+          const w = new Writer(128, { referenceFromBytes: REFERENCE_FROM_BYTES });
           w.int32(0).int32(header.correlationId);
           if (result.flexibleHeader) w.uvarint(0);
           result.write(w);
-          const out = w.bytesWritten();
-          out.writeInt32BE(out.length - 4, 0);
-          slot.frame = out;
+          const parts = w.parts();
+          parts[0]!.writeInt32BE(w.totalBytes - 4, 0);
+          slot.frame = parts;
         }
         slot.done = true;
         this.flush();
@@ -179,7 +183,15 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
       if (slot.frame && !this.closed) {
-        if (!this.socket.write(slot.frame)) this.pause();
+        let flowing = true;
+        if (slot.frame.length === 1) flowing = this.socket.write(slot.frame[0]!);
+        else {
+          // One writev for the parts of an answer.
+          this.socket.cork();
+          for (const part of slot.frame) flowing = this.socket.write(part);
+          this.socket.uncork();
+        }
+        if (!flowing) this.pause();
       }
     }
     this.maybeResume();

@@ -1,11 +1,25 @@
-// Writes Kafka protocol primitives into a growable buffer; the mirror of reader.ts.
+// Writes Kafka protocol primitives into a growable buffer; the mirror of reader.ts. A writer made with
+// `referenceFromBytes` keeps raw byte runs at least that long by reference instead of copying them (a Fetch answer's
+// record batches), and hands the message over as parts to be written one after another.
+
+export type WriterOptions = {
+  /** Raw byte runs of at least this many bytes are kept by reference, not copied; see parts(). */
+  referenceFromBytes?: number;
+};
 
 export class Writer {
   buf: Buffer;
   offset = 0;
+  readonly #referenceFromBytes: number;
+  /** Finished parts: views of `buf` (or of an earlier one) and byte runs kept by reference. */
+  #parts: Buffer[] = [];
+  #referencedBytes = 0;
+  /** Where in `buf` the part being written starts. */
+  #partStart = 0;
 
-  constructor(initialBytes = 256) {
+  constructor(initialBytes = 256, options: WriterOptions = {}) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+    this.#referenceFromBytes = options.referenceFromBytes ?? Number.POSITIVE_INFINITY;
   }
 
   private ensure(n: number): void {
@@ -156,14 +170,31 @@ export class Writer {
   }
 
   raw(v: Buffer): this {
+    if (v.length >= this.#referenceFromBytes) {
+      if (this.offset > this.#partStart) this.#parts.push(this.buf.subarray(this.#partStart, this.offset));
+      this.#parts.push(v);
+      this.#referencedBytes += v.length;
+      this.#partStart = this.offset;
+      return this;
+    }
     this.ensure(v.length);
     v.copy(this.buf, this.offset);
     this.offset += v.length;
     return this;
   }
 
-  /** The bytes written so far (a view, not a copy). */
+  /** Bytes of the message so far, byte runs kept by reference included. */
+  get totalBytes(): number {
+    return this.offset + this.#referencedBytes;
+  }
+
+  /** The message as parts to be written in order (views, not copies); the first holds the first bytes written. */
+  parts(): Buffer[] {
+    return this.#parts.length === 0 ? [this.buf.subarray(0, this.offset)] : [...this.#parts, this.buf.subarray(this.#partStart, this.offset)];
+  }
+
+  /** The bytes written so far: a view, or one copy when byte runs were kept by reference. */
   bytesWritten(): Buffer {
-    return this.buf.subarray(0, this.offset);
+    return this.#parts.length === 0 ? this.buf.subarray(0, this.offset) : Buffer.concat(this.parts());
   }
 }
