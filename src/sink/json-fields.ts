@@ -41,9 +41,13 @@ function decodeValue(bytes: Uint8Array, start: number, end: number): unknown {
       if (b === BACKSLASH) plain = false;
       else if (b >= 0x80) ascii = false;
     }
-    if (plain) return (ascii ? latin1 : utf8).decode(bytes.subarray(start + 1, end - 1));
+    if (plain) {
+      // A Buffer slices to a string directly; a view and a TextDecoder call cost more than the decoding at this size.
+      if (Buffer.isBuffer(bytes)) return bytes.toString(ascii ? 'latin1' : 'utf8', start + 1, end - 1);
+      return (ascii ? latin1 : utf8).decode(bytes.subarray(start + 1, end - 1));
+    }
   }
-  const text = utf8.decode(bytes.subarray(start, end));
+  const text = Buffer.isBuffer(bytes) ? bytes.toString('utf8', start, end) : utf8.decode(bytes.subarray(start, end));
   if (text === 'true') return true;
   if (text === 'false') return false;
   if (text === 'null') return null;
