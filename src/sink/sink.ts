@@ -154,6 +154,8 @@ type Lane = {
   lastSeen: number;
   open: Map<string, OpenFile>;
   rejects: Reject[];
+  /** When the first of `rejects` was read (wall clock). */
+  rejectsSinceMs: number;
   openBytes: number;
   catchUp: CatchUp | null;
   /** Units sealed and waiting to be made visible, oldest first. */
@@ -378,6 +380,7 @@ export class LakeSink {
         lastSeen: -1,
         open: new Map(),
         rejects: [],
+        rejectsSinceMs: 0,
         openBytes: 0,
         catchUp: null,
         sealed: [],
@@ -500,6 +503,7 @@ export class LakeSink {
     if (!placed.ok) {
       const { key, headers } = readRecordKeyAndHeaders(buf, recordStart, recordEnd);
       const bytes = (value?.length ?? 0) + REJECT_OVERHEAD_BYTES;
+      if (lane.rejects.length === 0) lane.rejectsSinceMs = this.#o.now();
       lane.rejects.push({ offset, timestampMs, key, value: value === null ? null : Buffer.from(value), headers, code: placed.code, reason: placed.message });
       lane.openBytes += bytes;
       this.#buffered += bytes;
@@ -729,6 +733,14 @@ export class LakeSink {
     for (const key of this.#tracker.dueByClock()) {
       const lane = this.#lanes.get(Number(key.slice(0, key.indexOf('|'))));
       if (lane !== undefined && lane.catchUp === null) this.#cut(lane, 'rotateSchedule');
+    }
+    // A partition that got only records it cannot place has no open file to rotate: its dead letters go out on the
+    // same schedule.
+    const schedule = this.#o.rotation.rotateScheduleIntervalMs;
+    if (schedule === undefined) return;
+    const now = this.#o.now();
+    for (const lane of this.#lanes.values()) {
+      if (lane.open.size === 0 && lane.rejects.length > 0 && lane.catchUp === null && now - lane.rejectsSinceMs >= schedule) this.#cut(lane, 'rotateSchedule');
     }
   }
 

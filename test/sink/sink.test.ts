@@ -1,6 +1,6 @@
 // The lake sink against a real broker and a local lake: values, layout, rotation rules, dead letters, restarts.
 import assert from 'node:assert/strict';
-import { Consumer } from '@platformatic/kafka';
+import { Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import { test } from 'node:test';
 import { parseDataFileName } from '../../src/sink/index.ts';
 import { dataset, lakeFiles, order, queryLake, sinkEnv, startSink, until } from './helpers.ts';
@@ -129,6 +129,36 @@ test('records the sink cannot place go to the dead-letter topic with a code; the
   ]);
   const rows = await queryLake(env.root, 'SELECT id FROM lake ORDER BY id');
   assert.deepEqual(rows.map((r) => Number(r.id)), [0, 1]);
+});
+
+test('a dead letter of the sink keeps the record as it came: key, value and headers, beside the reason', async (t) => {
+  const env = await sinkEnv(t);
+  const sink = await startSink(t, env, { rotation: { flushSize: 1000, rotateScheduleIntervalMs: 300 } });
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'dlq-source', bootstrapBrokers: [env.address], acks: ProduceAcks.ALL });
+  t.after(() => producer.close());
+  const value = Buffer.from('{"id":7,"ts":"not a time"}');
+  await producer.send({
+    messages: [{ topic: env.topic, partition: 0, key: Buffer.from('order-7'), value, headers: new Map([[Buffer.from('trace'), Buffer.from('abc-123')]]) }],
+  });
+  await until(() => sink.counters.deadLettered.OXBOW_SINK_BAD_EVENT_TIME === 1, 20_000, () => JSON.stringify(sink.counters));
+
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'dlq-reader', groupId: `dlq-${Date.now()}`, bootstrapBrokers: [env.address] });
+  t.after(() => consumer.close(true));
+  const stream = await consumer.consume({ topics: [env.ds.topics.dlq], mode: 'earliest' });
+  let letter: { key: string; value: string; headers: Map<string, string> } | null = null;
+  for await (const m of stream) {
+    letter = { key: m.key.toString(), value: m.value.toString(), headers: new Map([...m.headers].map(([k, v]) => [k.toString(), v.toString()])) };
+    break;
+  }
+  await stream.close();
+  assert.ok(letter !== null);
+  assert.equal(letter.key, 'order-7');
+  assert.equal(letter.value, value.toString());
+  assert.equal(letter.headers.get('trace'), 'abc-123', 'the original header is kept');
+  assert.equal(letter.headers.get('oxbow.error.code'), 'OXBOW_SINK_BAD_EVENT_TIME');
+  assert.match(letter.headers.get('oxbow.error.message') ?? '', /event-time field "ts" is "not a time"/);
+  assert.equal(letter.headers.get('oxbow.source.topic'), env.topic);
+  assert.equal(letter.headers.get('oxbow.source.offset'), '0');
 });
 
 test('close commits open files; a restarted sink goes on from there without writing anything twice', async (t) => {
