@@ -34,12 +34,15 @@ export type RateJob = {
   durationMs: number;
 };
 
+/** Read the whole topic back; rdkafka-load.c's consume mode takes the same job. */
 export type ConsumeJob = {
   mode: 'consume';
   address: string;
   topic: string;
   partitions: number;
+  /** Bytes asked for per partition in each Fetch request. */
   partitionMaxBytes: number;
+  /** Give up reading after this long (counted as an error). */
   timeoutMs: number;
 };
 

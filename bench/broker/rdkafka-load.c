@@ -1,13 +1,15 @@
-// Load generator of the broker benchmark for the produce runs, on librdkafka's C API: the @platformatic/kafka
-// generator in load.ts needs about a core of its own at full speed, which on a small machine is taken from the broker
-// being measured. It speaks load.ts's job protocol for the `produce` and `rate` modes: one JSON job argument (the
-// object run.ts writes with JSON.stringify), `{"ready":true}` once connected, a line on stdin to start, one JSON result
-// line at the end. `rdkafka-load --version` prints the librdkafka version. run.ts builds it with
-// `cc -O2 -o <scratch>/rdkafka-load bench/broker/rdkafka-load.c -lrdkafka`.
+// Load generator of the broker benchmark on librdkafka's C API, for the produce runs and one of the consume runs: the
+// @platformatic/kafka generator in load.ts needs about a core of its own at full speed, which on a small machine is
+// taken from the broker being measured, and kcat, the other librdkafka consumer, formats and writes every record, which
+// caps it below what the broker serves. It speaks load.ts's job protocol for the `produce`, `rate` and `consume` modes:
+// one JSON job argument (the object run.ts writes with JSON.stringify), `{"ready":true}` once ready, a line on stdin
+// to start, one JSON result line at the end. `rdkafka-load --version` prints the librdkafka version. run.ts builds it
+// with `cc -O2 -pthread -o <scratch>/rdkafka-load bench/broker/rdkafka-load.c -lrdkafka`.
 #define _GNU_SOURCE
 #include <librdkafka/rdkafka.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,6 +39,8 @@ typedef struct {
   double max_bytes;     // produce: stop after this many payload bytes; 0 = only the duration bounds the run
   double records_per_second; // rate
   double tick_ms;            // rate
+  int partition_max_bytes;   // consume: bytes per partition per Fetch request
+  double timeout_ms;         // consume: give up reading after this long
 } job_t;
 
 static void die(const char *fmt, ...) {
@@ -93,12 +97,19 @@ static job_t parse_job(const char *json) {
   json_string(json, "address", j.address, sizeof j.address);
   json_string(json, "topic", j.topic, sizeof j.topic);
   j.partitions = (int)json_number(json, "partitions", 1, 0);
+  if (strcmp(j.mode, "consume") == 0) {
+    // load.ts's ConsumeJob: no record size or duration, a per-partition fetch size and a time limit instead.
+    j.partition_max_bytes = (int)json_number(json, "partitionMaxBytes", 1, 0);
+    j.timeout_ms = json_number(json, "timeoutMs", 1, 0);
+    if (j.partitions < 1 || j.partition_max_bytes < 1 || j.timeout_ms <= 0) die("job has a non-positive count or duration");
+    return j;
+  }
   j.first_partition = (int)json_number(json, "firstPartition", 1, 0);
   j.record_bytes = (int)json_number(json, "recordBytes", 1, 0);
   j.duration_ms = json_number(json, "durationMs", 1, 0);
   int produce = strcmp(j.mode, "produce") == 0;
   int rate = strcmp(j.mode, "rate") == 0;
-  if (!produce && !rate) die("mode \"%s\" is not supported here (only produce and rate)", j.mode);
+  if (!produce && !rate) die("mode \"%s\" is not supported here (only produce, rate and consume)", j.mode);
   j.records_per_send = (int)json_number(json, "recordsPerSend", produce, 1);
   j.inflight = (int)json_number(json, "inflight", produce, 1);
   j.max_bytes = json_number(json, "maxBytes", 0, 0);
@@ -196,8 +207,10 @@ static float *latencies;
 static long long latency_capacity;
 static long long latency_count;
 
-// The number of Produce requests sent, from librdkafka's statistics (summed over its broker connections).
-static atomic_llong produce_requests;
+// The number of Produce (or, consuming, Fetch) requests sent, from librdkafka's statistics (summed over its broker
+// connections).
+static const char *request_key = "\"Produce\":";
+static atomic_llong requests_sent;
 static atomic_long stats_seen;
 
 static void on_delivery(rd_kafka_t *k, const rd_kafka_message_t *m, void *opaque) {
@@ -224,16 +237,16 @@ static void on_delivery(rd_kafka_t *k, const rd_kafka_message_t *m, void *opaque
 static int on_stats(rd_kafka_t *k, char *json, size_t len, void *opaque) {
   (void)k;
   (void)opaque;
-  // Each broker's "req" object counts requests by type; the bootstrap connection sends no Produce requests.
-  static const char key[] = "\"Produce\":";
+  // Each broker's "req" object counts requests by type; the bootstrap connection sends neither Produce nor Fetch.
+  size_t key_len = strlen(request_key);
   long long total = 0;
   const char *p = json;
   const char *end = json + len;
-  while ((p = memmem(p, (size_t)(end - p), key, sizeof key - 1)) != NULL) {
-    p += sizeof key - 1;
+  while ((p = memmem(p, (size_t)(end - p), request_key, key_len)) != NULL) {
+    p += key_len;
     total += strtoll(p, NULL, 10);
   }
-  atomic_store(&produce_requests, total);
+  atomic_store(&requests_sent, total);
   atomic_fetch_add(&stats_seen, 1);
   return 0;
 }
@@ -399,6 +412,9 @@ static void finish(void) {
   if (!wait_outstanding(0, 60000)) add_error("records still unacknowledged 60 s after the run", atomic_load(&outstanding));
 }
 
+// What an error's count counts: failed records when producing; when consuming, how often it occurred (shown above 1).
+static int errors_are_events;
+
 static void print_errors(void) {
   printf("\"errors\":[");
   for (int i = 0; i < error_kinds; i++) {
@@ -408,9 +424,11 @@ static void print_errors(void) {
       else if ((unsigned char)*c < 0x20) printf(" ");
       else putchar(*c);
     }
-    printf(" (%lld records)\"", errors[i].count);
+    if (!errors_are_events) printf(" (%lld records)", errors[i].count);
+    else if (errors[i].count > 1) printf(" (%lld times)", errors[i].count);
+    printf("\"");
   }
-  if (errors_dropped) printf("%s\"%lld records failed with other errors\"", error_kinds ? "," : "", errors_dropped);
+  if (errors_dropped) printf("%s\"%lld %s\"", error_kinds ? "," : "", errors_dropped, errors_are_events ? "other errors" : "records failed with other errors");
   printf("]");
 }
 
@@ -431,7 +449,7 @@ static void produce_flat_out(void) {
   if (batch == NULL) die("out of memory");
   warm_up(parts, n_parts);
   wait_stats(2);
-  long long requests_before = atomic_load(&produce_requests);
+  long long requests_before = atomic_load(&requests_sent);
   wait_for_go();
 
   // Outstanding records are bounded at the in-flight requests' worth plus as many batches again per partition being
@@ -461,7 +479,7 @@ static void produce_flat_out(void) {
   wait_stats(2);
   printf("{\"records\":%lld,\"bytes\":%lld,\"startMs\":%.3f,\"endMs\":%.3f,", delivered_records, delivered_bytes, start, end);
   // From librdkafka's statistics; 0 if they never arrived.
-  printf("\"requests\":%lld,\"cpuSeconds\":%.3f,", atomic_load(&produce_requests) - requests_before, cpu);
+  printf("\"requests\":%lld,\"cpuSeconds\":%.3f,", atomic_load(&requests_sent) - requests_before, cpu);
   print_errors();
   printf("}\n");
 }
@@ -509,6 +527,145 @@ static void produce_at_rate(void) {
   printf("]}\n");
 }
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Consuming
+
+/**
+ * Reads every partition of the topic from its beginning until each has reported its end (enable.partition.eof), with
+ * librdkafka's legacy consumer feeding all partitions into one queue: no group, no offset commits, only fetching,
+ * the way kcat -C reads, but without formatting or writing the records. The clock starts at the start line and
+ * includes creating the client, its metadata request and starting the fetchers, as kcat's run includes its start.
+ */
+static void consume_all(void) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  set(conf, "bootstrap.servers", "%s", job.address);
+  set(conf, "client.id", "oxbow-bench-rdkafka-consumer");
+  set(conf, "enable.partition.eof", "true");
+  // Large fetches: one Fetch request asks for up to partition_max_bytes from each partition, 50 MB in all.
+  set(conf, "fetch.max.bytes", "%d", 50 * 1000 * 1000);
+  set(conf, "max.partition.fetch.bytes", "%d", job.partition_max_bytes);
+  // At the end of the log the broker holds a Fetch this long before answering empty, which is when librdkafka
+  // reports the partition's end; kcat's run uses the same value.
+  set(conf, "fetch.wait.max.ms", "100");
+  // librdkafka stops fetching a partition while its local queue holds queued.min.messages records or
+  // queued.max.messages.kbytes (per partition with this consumer). The default of 100,000 records is about one
+  // 10 MiB fetch of 100-byte records, so the fetcher would wait for this thread after every response.
+  set(conf, "queued.min.messages", "10000000");
+  set(conf, "queued.max.messages.kbytes", "%d", 256 * 1024);
+  set(conf, "statistics.interval.ms", "100");
+  rd_kafka_conf_set_stats_cb(conf, on_stats);
+  request_key = "\"Fetch\":";
+  errors_are_events = 1;
+  rd_kafka_topic_conf_t *topic_conf = rd_kafka_topic_conf_new();
+  char err[512];
+  // Nothing to commit: the run reads from the beginning and remembers no position.
+  if (rd_kafka_topic_conf_set(topic_conf, "auto.commit.enable", "false", err, sizeof err) != RD_KAFKA_CONF_OK) die("auto.commit.enable: %s", err);
+
+  // librdkafka allocates each Fetch response whole, and its records point into it until they are destroyed. glibc
+  // maps blocks this large with mmap and gives freed memory back to the kernel, so every response was faulted in page
+  // by page anew; kept in the heap, one response's memory is reused for the next (in short runs of 100-byte records:
+  // half the page faults or fewer, about 15% more MB/s).
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+
+  wait_for_go();
+  double cpu0 = cpu_seconds();
+  double start = wall_ms();
+  double deadline = mono_ms() + job.timeout_ms;
+
+  rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (rk == NULL) die("rd_kafka_new: %s", err);
+  rkt = rd_kafka_topic_new(rk, job.topic, topic_conf);
+  if (rkt == NULL) die("rd_kafka_topic_new: %s", rd_kafka_err2str(rd_kafka_last_error()));
+  const struct rd_kafka_metadata *md;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, (int)job.timeout_ms);
+  if (e) die("metadata of %s from %s: %s", job.topic, job.address, rd_kafka_err2str(e));
+  if (md->topic_cnt != 1 || md->topics[0].err) die("topic %s: %s", job.topic, rd_kafka_err2str(md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+  // Every partition the broker reports, which may be more than the job names: the whole topic is read.
+  int n = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  if (n < job.partitions) die("topic %s has %d partitions, the job expects %d", job.topic, n, job.partitions);
+
+  // Per partition: whether its end was reported, the offset of its first record read and how many were read, so that
+  // the count can be checked against the offsets at the end.
+  int *at_end = calloc((size_t)n, sizeof *at_end);
+  long long *first = malloc((size_t)n * sizeof *first);
+  long long *counted = calloc((size_t)n, sizeof *counted);
+  long long *end_offset = malloc((size_t)n * sizeof *end_offset);
+  if (at_end == NULL || first == NULL || counted == NULL || end_offset == NULL) die("out of memory");
+  rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+  for (int p = 0; p < n; p++) {
+    first[p] = -1;
+    end_offset[p] = -1;
+    if (rd_kafka_consume_start_queue(rkt, p, RD_KAFKA_OFFSET_BEGINNING, queue) != 0) {
+      die("consume_start %s [%d]: %s", job.topic, p, rd_kafka_err2str(rd_kafka_last_error()));
+    }
+  }
+
+  enum { BATCH = 16384 };
+  static rd_kafka_message_t *msgs[BATCH];
+  long long records = 0;
+  long long bytes = 0;
+  int ended = 0;
+  while (ended < n && mono_ms() < deadline) {
+    // The call returns when the array is full or the time is up, so a short time keeps the wait after the last
+    // partition's end small.
+    ssize_t got = rd_kafka_consume_batch_queue(queue, 10, msgs, BATCH);
+    if (got < 0) die("consume_batch_queue: %s", rd_kafka_err2str(rd_kafka_last_error()));
+    for (ssize_t i = 0; i < got; i++) {
+      rd_kafka_message_t *m = msgs[i];
+      int p = m->partition;
+      if (p < 0 || p >= n) {
+        add_error(m->err ? rd_kafka_message_errstr(m) : "a record of a partition that was not started", 1);
+      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // Reported again only after more records arrived; no producer writes during this run.
+        if (!at_end[p]) ended++;
+        at_end[p] = 1;
+        end_offset[p] = m->offset;
+      } else if (m->err) {
+        // Fetch errors are retried by librdkafka; they are reported, and the run goes on to the end or the time limit.
+        add_error(rd_kafka_message_errstr(m), 1);
+      } else {
+        records++;
+        bytes += (long long)m->len;
+        if (first[p] < 0) first[p] = m->offset;
+        counted[p]++;
+      }
+      rd_kafka_message_destroy(m);
+    }
+    rd_kafka_poll(rk, 0); // statistics
+  }
+  double end = wall_ms();
+  double cpu = cpu_seconds() - cpu0;
+
+  if (ended < n) {
+    char text[256];
+    snprintf(text, sizeof text, "timed out with %d of %d partitions not read to their end", n - ended, n);
+    add_error(text, 1);
+  }
+  for (int p = 0; p < n; p++) {
+    // A partition's records run gap-free from its first offset to its end offset (no compaction or transactions).
+    if (at_end[p] && first[p] >= 0 && counted[p] != end_offset[p] - first[p]) {
+      char text[256];
+      snprintf(text, sizeof text, "partition %d: read %lld records between offsets %lld and %lld", p, counted[p], first[p], end_offset[p]);
+      add_error(text, 1);
+    }
+  }
+  // The fetchers are stopped first so that the last statistics count every Fetch request this run sent.
+  for (int p = 0; p < n; p++) rd_kafka_consume_stop(rkt, p);
+  while (rd_kafka_poll(rk, 0) > 0) {
+  }
+  long target = atomic_load(&stats_seen) + 2;
+  double stats_deadline = mono_ms() + 2000;
+  while (atomic_load(&stats_seen) < target && mono_ms() < stats_deadline) rd_kafka_poll(rk, 50);
+  printf("{\"records\":%lld,\"bytes\":%lld,\"startMs\":%.3f,\"endMs\":%.3f,", records, bytes, start, end);
+  // Fetch requests from librdkafka's statistics; 0 if they never arrived.
+  printf("\"requests\":%lld,\"cpuSeconds\":%.3f,", atomic_load(&requests_sent), cpu);
+  print_errors();
+  printf("}\n");
+  rd_kafka_queue_destroy(queue);
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     printf("librdkafka %s\n", rd_kafka_version_str());
@@ -518,6 +675,13 @@ int main(int argc, char **argv) {
   static char out[1 << 20];
   setvbuf(stdout, out, _IOFBF, sizeof out);
   job = parse_job(argv[1]);
+  if (strcmp(job.mode, "consume") == 0) {
+    consume_all();
+    fflush(stdout);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    return 0;
+  }
   rate_mode = strcmp(job.mode, "rate") == 0;
   make_pool();
   connect_producer();
