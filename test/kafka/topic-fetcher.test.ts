@@ -7,6 +7,8 @@ import { Admin, CompressionAlgorithms, Producer, ProduceAcks, stringSerializers 
 import { BatchAttribute, encodeRecordBatch } from '../../src/kafka/record-batch.ts';
 import { forEachRecord, KafkaClientError, readRecordKeyAndHeaders, TopicFetcher } from '../../src/kafka/index.ts';
 import { KafkaCodecError } from '../../src/kafka/errors.ts';
+import { KafkaClientConnection } from '../../src/kafka/client-connection.ts';
+import { FetchApi } from '../../src/kafka/apis/fetch.ts';
 import { defer, startBroker } from '../helpers/broker.ts';
 
 type Seen = { offset: number; timestampMs: number; value: string | null };
@@ -132,4 +134,38 @@ test('TopicFetcher with no broker to reach logs why and retries, and closes prom
   await fetcher.close();
   assert.ok(Date.now() - started < 1000, 'close does not wait out the pause');
   assert.ok(new KafkaClientError('OXBOW_KAFKA_CONNECTION_LOST', 'x', { retryable: true }).retryable);
+});
+
+test('KafkaClientConnection: answers of several MiB arrive whole, and requests sent together get their own answers', async (t) => {
+  const { address } = await startBroker(t);
+  const topic = 'fetcher.large';
+  const admin = new Admin({ clientId: 'fetcher-test', bootstrapBrokers: [address] });
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+  await admin.close();
+  const producer = new Producer({ clientId: 'fetcher-test', bootstrapBrokers: [address], serializers: stringSerializers, acks: ProduceAcks.ALL });
+  defer(t, () => producer.close());
+  // 2 × 3 MB of values, in batches of about 256 KB.
+  const value = (p: number, i: number) => `${p}:${i}:${'x'.repeat(1000)}`;
+  for (let b = 0; b < 24; b++) {
+    await producer.send({ messages: Array.from({ length: 256 }, (_, i) => ({ topic, partition: b % 2, value: value(b % 2, Math.floor(b / 2) * 256 + i) })) });
+  }
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const c = await KafkaClientConnection.connect(host, port, { clientId: 'fetcher-test', timeoutMs: 5000 });
+  defer(t, () => c.close());
+  const fetch = (partition: number) =>
+    c.request(FetchApi, 11, {
+      clusterId: null, replicaId: -1, maxWaitMs: 100, minBytes: 1, maxBytes: 16 * 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, rackId: '', forgottenTopicsData: [],
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 8 * 1024 * 1024 }] }],
+    });
+  // Two large answers requested together on one connection: each is read whole and matched to its request.
+  const [a, b] = await Promise.all([fetch(0), fetch(1)]);
+  for (const [partition, res] of [[0, a], [1, b]] as const) {
+    const records = res.responses[0]!.partitions[0]!.records!;
+    assert.ok(records.length > 3_000_000, `partition ${partition}: ${records.length} bytes in one answer`);
+    const values: string[] = [];
+    forEachRecord(records, 0, (buf, _o, _t, vs, vl) => values.push(buf.toString('utf8', vs, vs + vl)), true);
+    assert.deepEqual(values, Array.from({ length: 3072 }, (_, i) => value(partition, i)));
+  }
+  c.close();
+  await assert.rejects(fetch(0), (err: unknown) => err instanceof KafkaClientError && err.code === 'OXBOW_KAFKA_CONNECTION_LOST');
 });
