@@ -44,6 +44,9 @@ export type ConsumeJob = {
   partitionMaxBytes: number;
   /** Give up reading after this long (counted as an error). */
   timeoutMs: number;
+  /** rdkafka-load.c only: consumer processes sharing the topic, and which share this one reads (p % workers). */
+  workers?: number;
+  firstPartition?: number;
 };
 
 export type Job = ProduceJob | RateJob | ConsumeJob;

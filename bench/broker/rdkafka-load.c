@@ -40,6 +40,7 @@ typedef struct {
   double records_per_second; // rate
   double tick_ms;            // rate
   int partition_max_bytes;   // consume: bytes per partition per Fetch request
+  int workers;               // consume: processes sharing the topic (this one reads p % workers == first_partition)
   double timeout_ms;         // consume: give up reading after this long
 } job_t;
 
@@ -101,7 +102,12 @@ static job_t parse_job(const char *json) {
     // load.ts's ConsumeJob: no record size or duration, a per-partition fetch size and a time limit instead.
     j.partition_max_bytes = (int)json_number(json, "partitionMaxBytes", 1, 0);
     j.timeout_ms = json_number(json, "timeoutMs", 1, 0);
-    if (j.partitions < 1 || j.partition_max_bytes < 1 || j.timeout_ms <= 0) die("job has a non-positive count or duration");
+    // Several consumer processes share the topic as the producers do: this one reads the partitions p with
+    // p % workers == firstPartition.
+    j.first_partition = (int)json_number(json, "firstPartition", 0, 0);
+    j.workers = (int)json_number(json, "workers", 0, 1);
+    if (j.partitions < 1 || j.partition_max_bytes < 1 || j.timeout_ms <= 0 || j.workers < 1) die("job has a non-positive count or duration");
+    if (j.first_partition < 0 || j.first_partition >= j.workers) die("job's firstPartition is not below its workers");
     return j;
   }
   j.first_partition = (int)json_number(json, "firstPartition", 1, 0);
@@ -594,9 +600,12 @@ static void consume_all(void) {
   long long *end_offset = malloc((size_t)n * sizeof *end_offset);
   if (at_end == NULL || first == NULL || counted == NULL || end_offset == NULL) die("out of memory");
   rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+  int mine = 0;
   for (int p = 0; p < n; p++) {
     first[p] = -1;
     end_offset[p] = -1;
+    if (p % job.workers != job.first_partition) continue;
+    mine++;
     if (rd_kafka_consume_start_queue(rkt, p, RD_KAFKA_OFFSET_BEGINNING, queue) != 0) {
       die("consume_start %s [%d]: %s", job.topic, p, rd_kafka_err2str(rd_kafka_last_error()));
     }
@@ -607,7 +616,7 @@ static void consume_all(void) {
   long long records = 0;
   long long bytes = 0;
   int ended = 0;
-  while (ended < n && mono_ms() < deadline) {
+  while (ended < mine && mono_ms() < deadline) {
     // The call returns when the array is full or the time is up, so a short time keeps the wait after the last
     // partition's end small.
     ssize_t got = rd_kafka_consume_batch_queue(queue, 10, msgs, BATCH);
@@ -638,9 +647,9 @@ static void consume_all(void) {
   double end = wall_ms();
   double cpu = cpu_seconds() - cpu0;
 
-  if (ended < n) {
+  if (ended < mine) {
     char text[256];
-    snprintf(text, sizeof text, "timed out with %d of %d partitions not read to their end", n - ended, n);
+    snprintf(text, sizeof text, "timed out with %d of %d partitions not read to their end", mine - ended, mine);
     add_error(text, 1);
   }
   for (int p = 0; p < n; p++) {
@@ -652,7 +661,9 @@ static void consume_all(void) {
     }
   }
   // The fetchers are stopped first so that the last statistics count every Fetch request this run sent.
-  for (int p = 0; p < n; p++) rd_kafka_consume_stop(rkt, p);
+  for (int p = 0; p < n; p++) {
+    if (p % job.workers == job.first_partition) rd_kafka_consume_stop(rkt, p);
+  }
   while (rd_kafka_poll(rk, 0) > 0) {
   }
   long target = atomic_load(&stats_seen) + 2;

@@ -30,7 +30,7 @@ their own processes (librdkafka producers and a consumer built from bench/broker
   --duration <s>          seconds per produce run (default 15)
   --latency-duration <s>  seconds of the fixed-rate latency run (default 15)
   --partitions <n>        partitions per topic (default 4)
-  --workers <n>           producer processes (default 2)
+  --workers <n>           producer processes, and librdkafka consumer processes (default 2)
   --inflight <n>          sends (requests) in flight per producer process (default 4)
   --batch-kib <n>         record bytes per send, one batch of one partition (default 256)
   --generator <name>      producers of the produce, latency and soak runs: rdkafka (the default; built at the start
@@ -395,8 +395,11 @@ async function consumeWithKcat(b: BrokerProcess, topic: string, recordBytes: num
 async function consumeWithRdkafka(o: Options, binary: string, b: BrokerProcess, topic: string, timeoutMs: number): Promise<Throughput> {
   const cpu0 = cpuSeconds(b.pid) ?? 0;
   // 4 MiB per partition: in short runs 10 MiB (40 MiB responses) read 100-byte records about 10% slower.
-  const job: ConsumeJob = { mode: 'consume', address: b.address, topic, partitions: o.partitions, partitionMaxBytes: 4 * 1024 * 1024, timeoutMs };
-  const results = await runJobs<ThroughputResult>([job], timeoutMs + 60_000, binary);
+  // As many consumer processes as producer processes, each reading its share of the partitions: one librdkafka
+  // client reads through one connection and one thread, which small records keep busy before the broker is.
+  const workers = Math.min(o.workers, o.partitions);
+  const jobs: ConsumeJob[] = Array.from({ length: workers }, (_, w) => ({ mode: 'consume', address: b.address, topic, partitions: o.partitions, partitionMaxBytes: 4 * 1024 * 1024, timeoutMs, workers, firstPartition: w }));
+  const results = await runJobs<ThroughputResult>(jobs, timeoutMs + 60_000, binary);
   return combine(results, cpu0, cpuSeconds(b.pid) ?? cpu0);
 }
 
