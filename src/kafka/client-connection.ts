@@ -10,6 +10,7 @@ import { Writer } from './writer.ts';
 
 /** A frame larger than this from a broker is taken as a broken stream (a Fetch answer is bounded by its max bytes). */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 type Pending = { resolve: (frame: Buffer) => void; reject: (err: Error) => void };
 
@@ -71,8 +72,11 @@ export class KafkaClientConnection {
     return this.#closedBecause !== null;
   }
 
-  /** Sends one request and decodes its answer. Requests on a connection are answered in the order they were sent. */
-  async request<Req, Res>(api: ApiCodec<Req, Res>, version: number, req: Req): Promise<Res> {
+  /**
+   * Sends one request and decodes its answer. Requests on a connection are answered in the order they were sent. No
+   * answer within `timeoutMs` closes the connection (a broker that stopped answering), failing every request on it.
+   */
+  async request<Req, Res>(api: ApiCodec<Req, Res>, version: number, req: Req, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<Res> {
     if (this.#closedBecause !== null) throw this.#closedBecause;
     const correlationId = this.#nextCorrelationId++;
     const flexible = version >= api.flexibleFrom;
@@ -84,7 +88,16 @@ export class KafkaClientConnection {
     frame.writeInt32BE(frame.length - 4, 0);
     const answer = new Promise<Buffer>((resolve, reject) => this.#pending.set(correlationId, { resolve, reject }));
     this.#socket.write(frame);
-    const r = new Reader(await answer, 4);
+    const timer = setTimeout(() => {
+      this.#fail(new KafkaClientError(KafkaClientErrorCode.CONNECTION_LOST, `no answer to ${api.name} from ${this.address} within ${timeoutMs} ms; closing the connection`, { retryable: true }));
+    }, timeoutMs);
+    let body: Buffer;
+    try {
+      body = await answer;
+    } finally {
+      clearTimeout(timer);
+    }
+    const r = new Reader(body, 4);
     if (responseHeaderIsFlexible(api.key, flexible)) r.taggedFields();
     return api.decodeResponse(r, version);
   }

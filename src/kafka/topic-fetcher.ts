@@ -31,6 +31,8 @@ export type TopicFetcherOptions = {
   maxBytes: number;
   partitionMaxBytes: number;
   connectTimeoutMs?: number;
+  /** A request not answered within this long (a Fetch: this plus maxWaitMs) closes its connection and is retried. */
+  requestTimeoutMs?: number;
   log: (line: string) => void;
 };
 
@@ -65,6 +67,10 @@ export class TopicFetcher {
   #closed = false;
   #stop = new AbortController();
   #loop: Promise<void>;
+
+  get #requestTimeoutMs(): number {
+    return this.#o.requestTimeoutMs ?? 30_000;
+  }
 
   constructor(o: TopicFetcherOptions) {
     this.#o = o;
@@ -170,7 +176,7 @@ export class TopicFetcher {
       const colon = address.lastIndexOf(':');
       try {
         const c = await this.#connection(address.slice(0, colon), Number(address.slice(colon + 1)));
-        const res = await c.request(MetadataApi, METADATA_VERSION, { topics: [{ name: this.topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+        const res = await c.request(MetadataApi, METADATA_VERSION, { topics: [{ name: this.topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, this.#requestTimeoutMs);
         const topic = res.topics.find((t) => t.name === this.topic);
         if (topic === undefined || topic.errorCode !== KafkaErrorCode.NONE) {
           throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `metadata of ${this.topic}: ${errorName(topic?.errorCode ?? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)}`, { retryable: true });
@@ -214,7 +220,7 @@ export class TopicFetcher {
         replicaId: -1,
         isolationLevel: 0,
         topics: [{ name: this.topic, partitions: partitions.map((p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: EARLIEST_TIMESTAMP, maxNumOffsets: 1 })) }],
-      });
+      }, this.#requestTimeoutMs);
       for (const p of res.topics.find((t) => t.name === this.topic)?.partitions ?? []) {
         if (p.errorCode !== KafkaErrorCode.NONE) {
           this.#leaders = null;
@@ -249,7 +255,7 @@ export class TopicFetcher {
           rackId: '',
         };
         const sent = new Map(partitions.map((p) => [p, this.#positions.get(p)!.offset]));
-        return { sent, res: await c.request(FetchApi, FETCH_VERSION, req) };
+        return { sent, res: await c.request(FetchApi, FETCH_VERSION, req, this.#requestTimeoutMs + this.#o.maxWaitMs) };
       }),
     );
     const parts: FetchedPartition[] = [];

@@ -2,6 +2,7 @@
 // topic fetcher against a real broker, with records produced by a client no one here wrote (@platformatic/kafka) in
 // every compression it offers.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { Admin, CompressionAlgorithms, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import { BatchAttribute, encodeRecordBatch } from '../../src/kafka/record-batch.ts';
@@ -168,4 +169,24 @@ test('KafkaClientConnection: answers of several MiB arrive whole, and requests s
   }
   c.close();
   await assert.rejects(fetch(0), (err: unknown) => err instanceof KafkaClientError && err.code === 'OXBOW_KAFKA_CONNECTION_LOST');
+});
+
+test('TopicFetcher: a broker that accepts but never answers is given up on after the request timeout, and tried again', async (t) => {
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as net.AddressInfo;
+  const logs: string[] = [];
+  const fetcher = new TopicFetcher({ brokers: [`127.0.0.1:${port}`], topic: 'silent', clientId: 'fetcher-test', maxWaitMs: 100, maxBytes: 1024, partitionMaxBytes: 1024, requestTimeoutMs: 200, log: (l) => logs.push(l) });
+  fetcher.seek(0, 0);
+  const deadline = Date.now() + 10_000;
+  while (logs.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await fetcher.close();
+  assert.match(logs[0] ?? '', /fetching silent failed: no answer to Metadata from 127\.0\.0\.1:\d+ within 200 ms; closing the connection; retrying in 100 ms/);
+  assert.match(logs[1] ?? '', /no answer to Metadata/, 'tried again on a new connection');
+  assert.ok(sockets.length >= 2, `a new connection per attempt (${sockets.length})`);
 });
