@@ -1,5 +1,6 @@
 // The temporary directory of a benchmark run: made at the start and removed at the end, and on SIGINT or SIGTERM as
-// well (after the run's child processes are killed), so an interrupted run leaves nothing behind.
+// well (after the run's child processes are killed), or when the reader of its output goes away (`| head`), so an
+// interrupted run leaves nothing behind.
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -19,13 +20,22 @@ export function scratchDir(parent: string, prefix: string, killChildren: () => v
     cleanup();
     process.exit(130);
   };
+  const onOutputError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    cleanup();
+    process.exit(141);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
   return {
     dir,
     release: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.stdout.off('error', onOutputError);
+      process.stderr.off('error', onOutputError);
       cleanup();
     },
   };
