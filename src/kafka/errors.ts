@@ -64,6 +64,12 @@ export const KafkaErrorCode = {
 } as const;
 export type KafkaErrorCode = (typeof KafkaErrorCode)[keyof typeof KafkaErrorCode];
 
+/** A Kafka error code as people read it: `NOT_LEADER_OR_FOLLOWER (6)`. */
+export function kafkaErrorName(code: number): string {
+  for (const [name, value] of Object.entries(KafkaErrorCode)) if (value === code) return `${name} (${code})`;
+  return `Kafka error ${code}`;
+}
+
 export const KafkaCodecErrorCode = {
   /** The bytes ended before the field being read. */
   TRUNCATED: 'OXBOW_KAFKA_TRUNCATED',

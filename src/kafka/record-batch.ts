@@ -622,7 +622,8 @@ function decompressSync(codec: number, body: Buffer): Buffer {
  * Hands every record at or after `fromOffset` in the whole v2 batches of `records` (one partition's bytes from a Fetch
  * response) to `visit`, in offset order, decompressing batches as needed. A partial batch at the end (a broker cuts
  * its answer at the byte limit) is left for the next fetch; control batches (transaction markers) are skipped. With
- * `verifyCrc`, a batch whose CRC-32C is wrong throws, as does any record that does not fit its batch.
+ * `verifyCrc`, a batch whose CRC-32C is wrong throws; a record whose fields do not fill exactly its stated length, or
+ * bytes left after a batch's records, throw KafkaCodecError before the record is shown.
  */
 export function forEachRecord(records: Buffer, fromOffset: number, visit: RecordVisitor, verifyCrc = false): RecordWalk {
   let pos = 0;
@@ -660,6 +661,18 @@ export function forEachRecord(records: Buffer, fromOffset: number, visit: Record
         const valueLength = readVarint(raw, varintEnd + Math.max(0, keyLength), recordEnd);
         const valueStart = varintEnd;
         if (valueStart + Math.max(0, valueLength) > recordEnd) throw malformed(`the value of record ${i} of the batch at offset ${baseOffset} runs past the record`);
+        // The headers are skipped, but checked: a record is shown only once all of it fits its stated length.
+        let h = valueStart + Math.max(0, valueLength);
+        const headerCount = readVarint(raw, h, recordEnd);
+        h = varintEnd;
+        if (headerCount < 0 || headerCount > recordEnd - h) throw malformed(`record ${i} of the batch at offset ${baseOffset} has a header count of ${headerCount}`);
+        for (let k = 0; k < headerCount; k++) {
+          const keyLength = readVarint(raw, h, recordEnd);
+          h = varintEnd + Math.max(0, keyLength);
+          const headerValueLength = readVarint(raw, h, recordEnd);
+          h = varintEnd + Math.max(0, headerValueLength);
+        }
+        if (h !== recordEnd) throw malformed(`record ${i} of the batch at offset ${baseOffset} is ${length} bytes by its length but ${h - recordStart} by its fields`);
         const offset = baseOffset + offsetDelta;
         if (offset >= fromOffset) {
           visit(raw, offset, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, valueStart, valueLength, recordStart, recordEnd);
@@ -667,11 +680,25 @@ export function forEachRecord(records: Buffer, fromOffset: number, visit: Record
         }
         at = recordEnd;
       }
+      if (at !== end) throw malformed(`the batch at offset ${baseOffset} holds ${end - at} bytes after its ${count} records`);
     }
     nextOffset = lastOffset + 1;
     pos += byteLength;
   }
   return { nextOffset, records: visited };
+}
+
+/** The offset after the last whole batch in `records`, read from the batch headers alone; -1 when there is none. */
+export function nextOffsetAfter(records: Buffer): number {
+  let pos = 0;
+  let next = -1;
+  while (pos + BATCH_LOG_OVERHEAD <= records.length) {
+    const batchLength = records.readInt32BE(pos + 8);
+    if (batchLength < MIN_BATCH_LENGTH || pos + BATCH_LOG_OVERHEAD + batchLength > records.length) break;
+    next = int64(records, pos) + records.readInt32BE(pos + 23) + 1;
+    pos += BATCH_LOG_OVERHEAD + batchLength;
+  }
+  return next;
 }
 
 /** The key and headers of one record that `forEachRecord` showed (`buf[recordStart, recordEnd)`); for the rare record kept whole. */

@@ -16,7 +16,8 @@ import path from 'node:path';
 import { Consumer, ProduceAcks, Producer, type MessageToProduce } from '@platformatic/kafka';
 import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
-import { forEachRecord, readRecordKeyAndHeaders, TopicFetcher, type FetchedPartition, type RecordHeader } from '../kafka/index.ts';
+import { forEachRecord, KafkaCodecError, readRecordKeyAndHeaders, type RecordHeader } from '../kafka/index.ts';
+import { TopicFetcher, type FetchedPartition } from './topic-fetcher.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { deadLetterHeaders, processedSchema, type ResolvedDataset } from '../stream/index.ts';
 import { SinkError, SinkRecordCode } from './errors.ts';
@@ -148,6 +149,8 @@ type Lane = {
   partition: number;
   /** Set once storage has said where the partition stands; it is read only from then on. */
   recovered: boolean;
+  /** Attempts in a row at a record batch that does not decode; the pause before the next grows with them. */
+  unreadable: number;
   /** A record below this offset is already in the lake or in this lane, and is skipped. */
   nextOffset: number;
   unitFirst: number | null;
@@ -353,10 +356,34 @@ export class LakeSink {
   #walk(part: FetchedPartition): void {
     const lane = this.#lanes.get(part.partition);
     if (lane === undefined || !lane.recovered || lane.revoked) return;
-    const walk = forEachRecord(part.records, lane.nextOffset, (buf, offset, timestampMs, valueStart, valueLength, recordStart, recordEnd) => {
-      this.#place(lane, buf, offset, timestampMs, valueStart, valueLength, recordStart, recordEnd);
+    let placed = 0;
+    try {
+      forEachRecord(part.records, lane.nextOffset, (buf, offset, timestampMs, valueStart, valueLength, recordStart, recordEnd) => {
+        this.#place(lane, buf, offset, timestampMs, valueStart, valueLength, recordStart, recordEnd);
+        placed++;
+      });
+      lane.unreadable = 0;
+    } catch (err) {
+      if (!(err instanceof KafkaCodecError)) throw err;
+      this.#unreadable(lane, err);
+    } finally {
+      this.counters.recordsIn += placed;
+    }
+  }
+
+  /**
+   * A record batch that cannot be decoded (a producer wrote a record that does not fit its batch; the CRC was right):
+   * the partition stops at it, keeping what came before, and reads it again after a pause that grows, logging each
+   * time. Nothing after it is skipped, since the sink cannot tell what the batch held.
+   */
+  #unreadable(lane: Lane, err: KafkaCodecError): void {
+    this.#fetcher.remove(lane.partition);
+    const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** lane.unreadable++);
+    this.counters.retries++;
+    this.#o.log(`partition ${lane.partition}: the records from offset ${lane.nextOffset} cannot be read (${err.message}); reading them again in ${delayMs} ms`);
+    void sleep(delayMs, this.#abandon.signal).then(() => {
+      if (!this.#closing && !lane.revoked && this.#lanes.get(lane.partition) === lane) this.#fetcher.seek(lane.partition, lane.nextOffset);
     });
-    this.counters.recordsIn += walk.records;
   }
 
   #onJoin = (): void => {
@@ -375,6 +402,7 @@ export class LakeSink {
       const lane: Lane = {
         partition,
         recovered: false,
+        unreadable: 0,
         nextOffset: -1,
         unitFirst: null,
         lastSeen: -1,

@@ -9,8 +9,12 @@ import { lz4Compress, snappyCompress } from '@platformatic/wasm-utils';
 import { crc32c } from '../../src/kafka/crc32c.ts';
 import { KafkaCodecError, KafkaErrorCode } from '../../src/kafka/errors.ts';
 import {
+  BatchAttribute,
   decodeRecords,
   encodeRecordBatch,
+  forEachRecord,
+  nextOffsetAfter,
+  readRecordKeyAndHeaders,
   encodeRecords,
   readBatchHeader,
   setBatchBaseOffset,
@@ -276,4 +280,64 @@ void test('bad compressed bytes are a KafkaCodecError, not a crash', async () =>
   // Records that claim more than the section holds.
   const truncated = batchWithBody(SAMPLE, 0, plain.subarray(0, plain.length - 3));
   await assert.rejects(decodeRecords(truncated), KafkaCodecError);
+});
+
+// Walking fetched batches in place (the sink's reading path).
+
+type Seen = { offset: number; timestampMs: number; value: string | null };
+
+function walk(records: Buffer, fromOffset: number): { seen: Seen[]; nextOffset: number } {
+  const seen: Seen[] = [];
+  const result = forEachRecord(records, fromOffset, (buf, offset, timestampMs, valueStart, valueLength) => {
+    seen.push({ offset, timestampMs, value: valueLength < 0 ? null : buf.toString('utf8', valueStart, valueStart + valueLength) });
+  });
+  assert.equal(result.records, seen.length);
+  return { seen, nextOffset: result.nextOffset };
+}
+
+test('forEachRecord: every record of whole batches in order, any codec; from an offset inside a batch; a cut-off batch is left for later', () => {
+  const a = encodeRecordBatch({ baseOffset: 0, records: [0, 1, 2].map((i) => ({ key: null, value: `v${i}`, timestamp: 1000 + i })) });
+  const b = encodeRecordBatch({ baseOffset: 3, records: [3, 4].map((i) => ({ key: `k${i}`, value: i === 4 ? null : `v${i}`, timestamp: 2000 + i })), compression: 'gzip' });
+  const c = encodeRecordBatch({ baseOffset: 5, records: [{ key: null, value: 'v5', timestamp: 3000 }], compression: 'zstd' });
+  const all = walk(Buffer.concat([a, b, c]), 0);
+  assert.deepEqual(all.seen, [
+    { offset: 0, timestampMs: 1000, value: 'v0' },
+    { offset: 1, timestampMs: 1001, value: 'v1' },
+    { offset: 2, timestampMs: 1002, value: 'v2' },
+    { offset: 3, timestampMs: 2003, value: 'v3' },
+    { offset: 4, timestampMs: 2004, value: null },
+    { offset: 5, timestampMs: 3000, value: 'v5' },
+  ]);
+  assert.equal(all.nextOffset, 6);
+  assert.equal(nextOffsetAfter(Buffer.concat([a, b, c])), 6, 'the same end from the batch headers alone');
+  // A fetch may start inside a batch: the records before the position are not shown again.
+  assert.deepEqual(walk(Buffer.concat([a, b]), 2).seen.map((s) => s.offset), [2, 3, 4]);
+  // A broker cuts its answer at the byte limit: the partial batch is not walked, and the next fetch starts at it.
+  const cut = walk(Buffer.concat([a, b.subarray(0, b.length - 7)]), 0);
+  assert.deepEqual(cut.seen.map((s) => s.offset), [0, 1, 2]);
+  assert.equal(cut.nextOffset, 3);
+  assert.equal(nextOffsetAfter(Buffer.concat([a, b.subarray(0, b.length - 7)])), 3);
+  assert.deepEqual(walk(b.subarray(0, 30), 0), { seen: [], nextOffset: -1 });
+  assert.equal(nextOffsetAfter(b.subarray(0, 30)), -1);
+});
+
+test('forEachRecord: control batches are skipped but moved past; key and headers of a record on request; bad bytes throw a codec error', () => {
+  const marker = encodeRecordBatch({ baseOffset: 7, records: [{ key: 'ctl', value: 'x' }], transactional: true });
+  marker.writeInt16BE(marker.readInt16BE(21) | BatchAttribute.CONTROL, 21);
+  const data = encodeRecordBatch({ baseOffset: 8, records: [{ key: 'order-1', value: '{"id":1}', headers: [{ key: 'trace', value: 'abc' }, { key: 'empty', value: null }] }] });
+  let kept: { key: Buffer | null; headers: { key: string; value: Buffer | null }[] } | null = null;
+  const result = forEachRecord(Buffer.concat([marker, data]), 0, (buf, offset, _ts, _vs, _vl, recordStart, recordEnd) => {
+    assert.equal(offset, 8, 'the control record is not shown');
+    kept = readRecordKeyAndHeaders(buf, recordStart, recordEnd);
+  });
+  assert.equal(result.nextOffset, 9);
+  assert.deepEqual(kept, { key: Buffer.from('order-1'), headers: [{ key: 'trace', value: Buffer.from('abc') }, { key: 'empty', value: null }] });
+
+  const broken = Buffer.from(data);
+  broken[61] = 0x7e; // the first record's length (zigzag 63) now runs past its batch
+  assert.throws(() => forEachRecord(broken, 0, () => undefined), (err: unknown) => err instanceof KafkaCodecError && /runs past/.test(err.message));
+  const badCrc = Buffer.from(data);
+  badCrc[badCrc.indexOf('{"id":1}') + 6]! ^= 0x01; // a value byte: the record still parses, only the CRC tells
+  assert.doesNotThrow(() => forEachRecord(badCrc, 0, () => undefined));
+  assert.throws(() => forEachRecord(badCrc, 0, () => undefined, true), /CRC-32C/);
 });

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import { test } from 'node:test';
+import { ProduceApi } from '../../src/kafka/apis/produce.ts';
+import { computeBatchCrc, encodeRecordBatch } from '../../src/kafka/record-batch.ts';
 import { parseDataFileName } from '../../src/sink/index.ts';
+import { RawClient } from '../helpers/raw-client.ts';
 import { dataset, lakeFiles, order, queryLake, sinkEnv, startSink, until } from './helpers.ts';
 
 const HOURS = ['2026-11-22T05:10:00Z', '2026-11-22T06:59:59.5Z', '2026-11-22T07:00:00+01:00', '2026-11-21T23:30:00-01:00'];
@@ -159,6 +162,30 @@ test('a dead letter of the sink keeps the record as it came: key, value and head
   assert.match(letter.headers.get('oxbow.error.message') ?? '', /event-time field "ts" is "not a time"/);
   assert.equal(letter.headers.get('oxbow.source.topic'), env.topic);
   assert.equal(letter.headers.get('oxbow.source.offset'), '0');
+});
+
+test('a stored batch whose record does not fit it: the sink keeps what came before, names the offset, keeps trying, and loses nothing', async (t) => {
+  const env = await sinkEnv(t);
+  const logs: string[] = [];
+  const sink = await startSink(t, env, { rotation: { flushSize: 1000, rotateScheduleIntervalMs: 200 } }, logs);
+  await env.send([order(0, '2026-11-22T05:00:00Z'), order(1, '2026-11-22T05:00:00Z')]);
+  await until(() => sink.counters.rowsCommitted === 2, 20_000, () => JSON.stringify(sink.counters));
+  // A producer's bug the broker cannot see: the CRC is right, but the record's length runs past its batch.
+  const broken = encodeRecordBatch({ records: [{ key: null, value: order(2, '2026-11-22T05:00:00Z') }] });
+  broken[61] = 0x7e; // zigzag 63: the record claims 63 bytes, its value then runs past them
+  broken.writeUInt32BE(computeBatchCrc(broken, 0, broken.length), 17);
+  const client = await RawClient.connect(env.broker.port);
+  t.after(() => client.close());
+  const res = await client.request(ProduceApi, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: env.topic, partitionData: [{ index: 0, records: broken }] }] });
+  assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, 0, 'the broker stores it');
+  await env.send([order(3, '2026-11-22T05:00:00Z')]);
+  await until(() => logs.filter((l) => /the records from offset 2 cannot be read/.test(l)).length >= 2, 20_000, () => logs.join('\n') + JSON.stringify(sink.counters));
+  assert.match(logs.find((l) => /cannot be read/.test(l))!, /^partition 0: the records from offset 2 cannot be read \(record 0 of the batch at offset 2 [^)]+\); reading them again in \d+ ms$/);
+  // Nothing past the batch is written as if it were not there, and the sink is still running.
+  assert.equal(sink.counters.rowsCommitted, 2);
+  const rows = await queryLake(env.root, 'SELECT id FROM lake ORDER BY id');
+  assert.deepEqual(rows.map((r) => Number(r.id)), [0, 1]);
+  assert.deepEqual(sink.pending(), [{ partition: 0, records: 0, doneOffset: 2 }]);
 });
 
 test('close commits open files; a restarted sink goes on from there without writing anything twice', async (t) => {

@@ -1,12 +1,8 @@
 // The client side of one Kafka connection, on Oxbow's own codecs: size-prefixed frames out, answers matched to requests
-// by correlation id. Used where a role reads records itself (the lake sink's fetches) instead of through a client
-// library that makes an object per record.
+// by correlation id. The sink reads its topic through it (topic-fetcher.ts) instead of through a client library that
+// makes an object per record; tests use it to send the broker requests of their own.
 import net from 'node:net';
-import type { ApiCodec } from './api.ts';
-import { KafkaClientError, KafkaClientErrorCode } from './errors.ts';
-import { encodeRequestHeader, responseHeaderIsFlexible } from './header.ts';
-import { Reader } from './reader.ts';
-import { Writer } from './writer.ts';
+import { encodeRequestHeader, KafkaClientError, KafkaClientErrorCode, Reader, responseHeaderIsFlexible, Writer, type ApiCodec } from '../kafka/index.ts';
 
 /** A frame larger than this from a broker is taken as a broken stream (a Fetch answer is bounded by its max bytes). */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;

@@ -1,71 +1,25 @@
-// Reading records with Oxbow's own Fetch requests: the record walker over batches as they come off the wire, and the
-// topic fetcher against a real broker, with records produced by a client no one here wrote (@platformatic/kafka) in
-// every compression it offers.
+// The sink's own reading path against real brokers: the topic fetcher (records produced by a client no one here wrote,
+// @platformatic/kafka, in every compression it offers) and the client connection under it.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { Admin, CompressionAlgorithms, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
-import { BatchAttribute, encodeRecordBatch } from '../../src/kafka/record-batch.ts';
-import { forEachRecord, KafkaClientError, readRecordKeyAndHeaders, TopicFetcher } from '../../src/kafka/index.ts';
-import { KafkaCodecError } from '../../src/kafka/errors.ts';
-import { KafkaClientConnection } from '../../src/kafka/client-connection.ts';
-import { FetchApi } from '../../src/kafka/apis/fetch.ts';
+import { FetchApi, forEachRecord, KafkaClientError } from '../../src/kafka/index.ts';
+import { KafkaClientConnection } from '../../src/sink/kafka-connection.ts';
+import { TopicFetcher } from '../../src/sink/topic-fetcher.ts';
 import { defer, startBroker } from '../helpers/broker.ts';
 
-type Seen = { offset: number; timestampMs: number; value: string | null };
-
-function walk(records: Buffer, fromOffset: number): { seen: Seen[]; nextOffset: number } {
-  const seen: Seen[] = [];
-  const result = forEachRecord(records, fromOffset, (buf, offset, timestampMs, valueStart, valueLength) => {
-    seen.push({ offset, timestampMs, value: valueLength < 0 ? null : buf.toString('utf8', valueStart, valueStart + valueLength) });
-  });
-  assert.equal(result.records, seen.length);
-  return { seen, nextOffset: result.nextOffset };
+/** A broker with `topic` of `partitions` partitions, and a producer of string values to it. */
+async function topicWithProducer(t: TestContext, topic: string, partitions: number): Promise<{ address: string; producer: Producer<string, string, string, string> }> {
+  const { address } = await startBroker(t);
+  const admin = new Admin({ clientId: 'fetcher-test', bootstrapBrokers: [address] });
+  await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+  await admin.close();
+  const producer = new Producer({ clientId: 'fetcher-test', bootstrapBrokers: [address], serializers: stringSerializers, acks: ProduceAcks.ALL });
+  defer(t, () => producer.close());
+  return { address, producer };
 }
-
-test('forEachRecord: every record of whole batches in order, any codec; from an offset inside a batch; a cut-off batch is left for later', () => {
-  const a = encodeRecordBatch({ baseOffset: 0, records: [0, 1, 2].map((i) => ({ key: null, value: `v${i}`, timestamp: 1000 + i })) });
-  const b = encodeRecordBatch({ baseOffset: 3, records: [3, 4].map((i) => ({ key: `k${i}`, value: i === 4 ? null : `v${i}`, timestamp: 2000 + i })), compression: 'gzip' });
-  const c = encodeRecordBatch({ baseOffset: 5, records: [{ key: null, value: 'v5', timestamp: 3000 }], compression: 'zstd' });
-  const all = walk(Buffer.concat([a, b, c]), 0);
-  assert.deepEqual(all.seen, [
-    { offset: 0, timestampMs: 1000, value: 'v0' },
-    { offset: 1, timestampMs: 1001, value: 'v1' },
-    { offset: 2, timestampMs: 1002, value: 'v2' },
-    { offset: 3, timestampMs: 2003, value: 'v3' },
-    { offset: 4, timestampMs: 2004, value: null },
-    { offset: 5, timestampMs: 3000, value: 'v5' },
-  ]);
-  assert.equal(all.nextOffset, 6);
-  // A fetch may start inside a batch: the records before the position are not shown again.
-  assert.deepEqual(walk(Buffer.concat([a, b]), 2).seen.map((s) => s.offset), [2, 3, 4]);
-  // A broker cuts its answer at the byte limit: the partial batch is not walked, and the next fetch starts at it.
-  const cut = walk(Buffer.concat([a, b.subarray(0, b.length - 7)]), 0);
-  assert.deepEqual(cut.seen.map((s) => s.offset), [0, 1, 2]);
-  assert.equal(cut.nextOffset, 3);
-  assert.deepEqual(walk(b.subarray(0, 30), 0), { seen: [], nextOffset: -1 });
-});
-
-test('forEachRecord: control batches are skipped but moved past; key and headers of a record on request; bad bytes throw a codec error', () => {
-  const marker = encodeRecordBatch({ baseOffset: 7, records: [{ key: 'ctl', value: 'x' }], transactional: true });
-  marker.writeInt16BE(marker.readInt16BE(21) | BatchAttribute.CONTROL, 21);
-  const data = encodeRecordBatch({ baseOffset: 8, records: [{ key: 'order-1', value: '{"id":1}', headers: [{ key: 'trace', value: 'abc' }, { key: 'empty', value: null }] }] });
-  let kept: { key: Buffer | null; headers: { key: string; value: Buffer | null }[] } | null = null;
-  const result = forEachRecord(Buffer.concat([marker, data]), 0, (buf, offset, _ts, _vs, _vl, recordStart, recordEnd) => {
-    assert.equal(offset, 8, 'the control record is not shown');
-    kept = readRecordKeyAndHeaders(buf, recordStart, recordEnd);
-  });
-  assert.equal(result.nextOffset, 9);
-  assert.deepEqual(kept, { key: Buffer.from('order-1'), headers: [{ key: 'trace', value: Buffer.from('abc') }, { key: 'empty', value: null }] });
-
-  const broken = Buffer.from(data);
-  broken[61] = 0x7e; // the first record's length (zigzag 63) now runs past its batch
-  assert.throws(() => forEachRecord(broken, 0, () => undefined), (err: unknown) => err instanceof KafkaCodecError && /runs past/.test(err.message));
-  const badCrc = Buffer.from(data);
-  badCrc[badCrc.length - 1]! ^= 0xff;
-  assert.doesNotThrow(() => forEachRecord(badCrc, 0, () => undefined));
-  assert.throws(() => forEachRecord(badCrc, 0, () => undefined, true), /CRC-32C/);
-});
 
 async function readUntil(fetcher: TopicFetcher, count: number, timeoutMs: number): Promise<Map<number, string[]>> {
   const byPartition = new Map<number, string[]>();
@@ -88,13 +42,8 @@ async function readUntil(fetcher: TopicFetcher, count: number, timeoutMs: number
 }
 
 test('TopicFetcher reads what a real client produced, in every codec, partition by partition in order; out of range falls back to the earliest offset', async (t) => {
-  const { address } = await startBroker(t);
   const topic = 'fetcher.test';
-  const admin = new Admin({ clientId: 'fetcher-test', bootstrapBrokers: [address] });
-  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
-  await admin.close();
-  const producer = new Producer({ clientId: 'fetcher-test', bootstrapBrokers: [address], serializers: stringSerializers, acks: ProduceAcks.ALL });
-  defer(t, () => producer.close());
+  const { address, producer } = await topicWithProducer(t, topic, 3);
   const expected = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
   const codecs = [CompressionAlgorithms.NONE, CompressionAlgorithms.GZIP, CompressionAlgorithms.SNAPPY, CompressionAlgorithms.LZ4, CompressionAlgorithms.ZSTD];
   for (const [round, compression] of codecs.entries()) {
@@ -138,13 +87,8 @@ test('TopicFetcher with no broker to reach logs why and retries, and closes prom
 });
 
 test('KafkaClientConnection: answers of several MiB arrive whole, and requests sent together get their own answers', async (t) => {
-  const { address } = await startBroker(t);
   const topic = 'fetcher.large';
-  const admin = new Admin({ clientId: 'fetcher-test', bootstrapBrokers: [address] });
-  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
-  await admin.close();
-  const producer = new Producer({ clientId: 'fetcher-test', bootstrapBrokers: [address], serializers: stringSerializers, acks: ProduceAcks.ALL });
-  defer(t, () => producer.close());
+  const { address, producer } = await topicWithProducer(t, topic, 2);
   // 2 × 3 MB of values, in batches of about 256 KB.
   const value = (p: number, i: number) => `${p}:${i}:${'x'.repeat(1000)}`;
   for (let b = 0; b < 24; b++) {

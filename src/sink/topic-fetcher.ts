@@ -3,12 +3,8 @@
 // Group membership and offset commits stay with the caller's Kafka client; this only fetches from the positions it is
 // given, follows partition leaders, and moves a position that fell out of the log's range to the earliest offset.
 import { sleep, describeError } from '../async.ts';
-import { KafkaClientConnection } from './client-connection.ts';
-import { KafkaClientError, KafkaClientErrorCode, KafkaErrorCode } from './errors.ts';
-import { FetchApi, type FetchRequest } from './apis/fetch.ts';
-import { ListOffsetsApi } from './apis/list-offsets.ts';
-import { MetadataApi } from './apis/metadata.ts';
-import { BATCH_LOG_OVERHEAD, MIN_BATCH_LENGTH } from './record-batch.ts';
+import { FetchApi, KafkaClientError, KafkaClientErrorCode, KafkaErrorCode, kafkaErrorName, ListOffsetsApi, MetadataApi, nextOffsetAfter, type FetchRequest } from '../kafka/index.ts';
+import { KafkaClientConnection } from './kafka-connection.ts';
 
 // Versions every Kafka broker from 2.x to 4.x answers (Kafka 4 dropped Fetch below v4 and Metadata below v4), and
 // the last ones before flexible encoding.
@@ -179,7 +175,7 @@ export class TopicFetcher {
         const res = await c.request(MetadataApi, METADATA_VERSION, { topics: [{ name: this.topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, this.#requestTimeoutMs);
         const topic = res.topics.find((t) => t.name === this.topic);
         if (topic === undefined || topic.errorCode !== KafkaErrorCode.NONE) {
-          throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `metadata of ${this.topic}: ${errorName(topic?.errorCode ?? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)}`, { retryable: true });
+          throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `metadata of ${this.topic}: ${kafkaErrorName(topic?.errorCode ?? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION)}`, { retryable: true });
         }
         const brokers = new Map(res.brokers.map((b) => [b.nodeId, b]));
         const leaders = new Map<number, Leader>();
@@ -224,7 +220,7 @@ export class TopicFetcher {
       for (const p of res.topics.find((t) => t.name === this.topic)?.partitions ?? []) {
         if (p.errorCode !== KafkaErrorCode.NONE) {
           this.#leaders = null;
-          throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `the earliest offset of ${this.topic}/${p.partitionIndex}: ${errorName(p.errorCode)}`, { retryable: true });
+          throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `the earliest offset of ${this.topic}/${p.partitionIndex}: ${kafkaErrorName(p.errorCode)}`, { retryable: true });
         }
         const pos = this.#positions.get(p.partitionIndex);
         if (pos !== undefined && this.#toEarliest.delete(p.partitionIndex)) pos.offset = p.offset;
@@ -239,8 +235,10 @@ export class TopicFetcher {
     for (const p of wanted) generations.set(p, this.#positions.get(p)!.generation);
     const groups = await this.#byLeader(wanted);
     const answers = await Promise.all(
-      [...groups.values()].map(async ({ leader, partitions }) => {
+      [...groups.values()].map(async ({ leader, partitions: grouped }) => {
         const c = await this.#connection(leader.host, leader.port);
+        // A partition removed while the leaders or the connection were looked up is not asked for.
+        const partitions = grouped.filter((p) => this.#positions.get(p)?.generation === generations.get(p));
         const req: FetchRequest = {
           clusterId: null,
           replicaId: -1,
@@ -261,7 +259,7 @@ export class TopicFetcher {
     const parts: FetchedPartition[] = [];
     let leaderMoved = false;
     for (const { sent, res } of answers) {
-      if (res.errorCode !== KafkaErrorCode.NONE) throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `fetching ${this.topic}: ${errorName(res.errorCode)}`, { retryable: true });
+      if (res.errorCode !== KafkaErrorCode.NONE) throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `fetching ${this.topic}: ${kafkaErrorName(res.errorCode)}`, { retryable: true });
       for (const t of res.responses) {
         if (t.topic !== this.topic) continue;
         for (const p of t.partitions) {
@@ -279,7 +277,7 @@ export class TopicFetcher {
             continue;
           }
           if (p.errorCode !== KafkaErrorCode.NONE) {
-            throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `fetching ${this.topic}/${p.partitionIndex}: ${errorName(p.errorCode)}`, { retryable: true });
+            throw new KafkaClientError(KafkaClientErrorCode.REQUEST_REFUSED, `fetching ${this.topic}/${p.partitionIndex}: ${kafkaErrorName(p.errorCode)}`, { retryable: true });
           }
           const records = p.records;
           if (records === null || records.length === 0) continue;
@@ -293,23 +291,4 @@ export class TopicFetcher {
     if (leaderMoved) this.#leaders = null;
     return { parts, generations };
   }
-}
-
-/** The offset after the last whole batch in `records`, read from the batch headers alone; -1 when there is none. */
-function nextOffsetAfter(records: Buffer): number {
-  let pos = 0;
-  let next = -1;
-  while (pos + BATCH_LOG_OVERHEAD <= records.length) {
-    const batchLength = records.readInt32BE(pos + 8);
-    if (batchLength < MIN_BATCH_LENGTH || pos + BATCH_LOG_OVERHEAD + batchLength > records.length) break;
-    const baseOffset = records.readInt32BE(pos) * 0x1_0000_0000 + records.readUInt32BE(pos + 4);
-    next = baseOffset + records.readInt32BE(pos + 23) + 1;
-    pos += BATCH_LOG_OVERHEAD + batchLength;
-  }
-  return next;
-}
-
-function errorName(code: number): string {
-  for (const [name, value] of Object.entries(KafkaErrorCode)) if (value === code) return `${name} (${code})`;
-  return `Kafka error ${code}`;
 }
