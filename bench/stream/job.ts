@@ -3,13 +3,14 @@
 // the line "stop", then prints its result as one JSON line.
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { resolveDatasets, StreamWorker, type StreamCounters } from '../../src/stream/index.ts';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/index.ts';
+import { StreamWorker, type StreamCounters } from '../../src/stream/index.ts';
 import { Passthrough } from './passthrough.ts';
-import { orderDataset } from './records.ts';
 
 export type StreamJob =
   | { mode: 'passthrough'; address: string; groupId: string; from: string; to: string }
-  | { mode: 'worker'; address: string; dataset: string; topics: { raw: string; processed: string; dlq: string }; countriesCsv: string; stateDir: string };
+  | { mode: 'worker'; address: string; dataset: string; configFile: string; stateDir: string; stepThreads: number };
 
 export type StreamJobResult = { copied: number; counters: StreamCounters | null; errors: string[] };
 
@@ -52,9 +53,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  const resolved = resolveDatasets({ [job.dataset]: orderDataset(job.topics, job.countriesCsv) });
-  if (!resolved.ok) throw new Error(resolved.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-  const dataset = resolved.datasets[job.dataset]!;
+  // As `oxbow stream` does: the dataset comes from a configuration file, which the step threads load too.
+  const cwd = path.dirname(job.configFile);
+  const dataset = (await loadConfig({ file: job.configFile, cwd })).datasets[job.dataset]!;
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   await next('go');
   const worker = await StreamWorker.start({
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
     dataset,
     stateDir: job.stateDir,
     workerId: 'bench',
+    stepThreads: job.stepThreads,
+    configSource: { configFile: job.configFile, cwd },
     log: (line) => {
       errors.push(line);
       process.stderr.write(`${line}\n`);

@@ -52,6 +52,8 @@ export async function stream(argv: string[]): Promise<number> {
     maxInFlightBytes: config.stream.maxInFlightBytes,
     offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
     topicPartitions: config.stream.topicPartitions,
+    stepThreads: config.stream.stepThreads,
+    configSource: { configFile: values.config as string | undefined, cwd: process.cwd() },
   });
   const t = dataset.topics;
   process.stdout.write(`stream worker ${worker.workerId} of dataset ${name} started: ${t.raw} → ${t.processed}, ${t.dlq} (group ${worker.groupId}, status ${worker.statusFile})\n`);

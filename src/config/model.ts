@@ -54,6 +54,8 @@ export type OxbowConfig = {
     offsetCommitIntervalMs: number;
     /** Partitions of a dataset's raw topic when a stream worker creates it. */
     topicPartitions: number;
+    /** Threads that run a worker's steps beside the thread that reads and writes Kafka; 0 runs them on that thread. */
+    stepThreads: number;
   };
   storage: {
     /** Root of the lake: a directory (a plain path or file:///…) or s3://bucket/prefix?endpoint=…&region=…&forcePathStyle=true. */
@@ -203,6 +205,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'stream.maxInFlightRecords', default: 20_000, parse: int(1, 10_000_000), doc: 'Records a stream worker holds between reading and committing them; at this many it stops reading until outputs are acknowledged.' },
   { key: 'stream.maxInFlightBytes', default: 64 * 1024 ** 2, parse: size(1024, 2 ** 40), doc: 'Bytes of raw records a stream worker holds between reading and committing them; at this many it stops reading.' },
   { key: 'stream.offsetCommitIntervalMs', default: 1000, parse: duration(10), doc: 'How often a stream worker commits the offsets of records whose outputs are all acknowledged.' },
+  { key: 'stream.stepThreads', default: 1, parse: int(0, 64), doc: "Threads on which a stream worker runs its dataset's steps (parse, validate, filter, enrich, lookup) while its own thread reads and writes Kafka; each loads the configuration file itself. 0 runs the steps on the worker's thread." },
   { key: 'stream.topicPartitions', default: 1, parse: int(1, 10_000), doc: "Partitions of a dataset's raw topic when a stream worker creates it (processed and dlq get the raw topic's count); partitions are processed and written in parallel, and order is kept per key." },
   { key: 'storage.url', default: './data/lake', parse: text(/^\S.*$/, 'a directory, file:///dir, or s3://bucket/prefix?endpoint=…'), doc: 'Root of the lake (the golden zone lives under `golden/`): a local directory, or `s3://bucket/prefix` with `endpoint`, `region` and `forcePathStyle` parameters; S3 credentials come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.' },
   { key: 'sink.workDir', default: './data/sink', parse: text(/^.+$/, 'a directory path'), doc: 'Local directory where the sink writes Parquet files before it makes them visible in storage.' },

@@ -16,6 +16,7 @@ import { deadLetterHeaders } from './dead-letter.ts';
 import { DeadLetterCode } from './errors.ts';
 import { compilePipeline, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
 import { streamGroupId, streamStatusPath } from './runtime-names.ts';
+import { StepPool, StepPoolClosed } from './step-pool.ts';
 import type { StreamHeader } from './steps.ts';
 
 export type StreamWorkerOptions = {
@@ -40,6 +41,13 @@ export type StreamWorkerOptions = {
   closeTimeoutMs?: number;
   /** Wall clock, epoch milliseconds; used for dead-letter times and the status file. */
   now?: () => number;
+  /**
+   * Threads that run the dataset's steps while this thread reads and writes Kafka (the `stream.stepThreads` setting);
+   * 0 runs them on this thread. Each step thread loads the dataset from `configSource`, so more than 0 needs it.
+   */
+  stepThreads?: number;
+  /** Where the dataset was declared, for step threads to load it again: the config file as given, and the directory it is looked up from. */
+  configSource?: { configFile: string | undefined; cwd: string } | null;
 };
 
 /** The content of a worker's status file, `<stateDir>/<dataset>/<workerId>.json`. */
@@ -64,6 +72,8 @@ const DEFAULTS = {
   topicPartitions: 1,
   statusIntervalMs: 1000,
   closeTimeoutMs: 30_000,
+  stepThreads: 0,
+  configSource: null,
 };
 
 /**
@@ -72,13 +82,15 @@ const DEFAULTS = {
  * few in-flight limits' worth keep reading, processing and producing overlapped.
  */
 const FETCH_MAX_BYTES = 4 * 1024 ** 2;
-const FETCH_PARTITION_MAX_BYTES = 4 * 1024 ** 2;
+const FETCH_PARTITION_MAX_BYTES = 1024 ** 2;
 /** Records the consumer may hold read ahead; the in-flight limits still bound what is taken from it. */
 const CONSUMER_BUFFER_RECORDS = 16_384;
 /** Records in one batch of a lane at most: processed, then sent together. */
 const LANE_BATCH_RECORDS = 4000;
 /** Records processed between two looks at whether the send in flight is acknowledged. */
 const LANE_SLICE_RECORDS = 500;
+/** Slices of a lane at the step threads at once: while the lane takes in one slice's outcomes, the threads run the next. */
+const STEP_SLICES_AHEAD = 2;
 /**
  * Bytes of keys, values and headers in one produce request at most. The client writes a send's records of a partition
  * as one record batch, and a broker refuses a batch over the topic's max.message.bytes (1 MiB by default, in Kafka
@@ -105,6 +117,8 @@ type Lane = {
   doneLeaderEpoch: number;
   /** Last offset committed by this worker for the partition; -1n when none. */
   committedOffset: bigint;
+  /** Slices taken from the queue and handed to the step threads, oldest first (always empty without step threads). */
+  started: { slice: Pending[]; outcomes: Promise<Outcome[]> }[];
 };
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -132,7 +146,10 @@ export class StreamWorker {
   readonly statusFile: string;
 
   #options: Required<Omit<StreamWorkerOptions, 'workerId'>>;
-  #pipeline: Pipeline;
+  /** The steps on this thread, or null when they run on step threads (#steps). */
+  #pipeline: Pipeline | null;
+  #steps: StepPool | null;
+  #counters: StreamCounters = { recordsIn: 0, processed: 0, filtered: {}, deadLettered: {} };
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   #partitionCounts: { processed: number; dlq: number };
@@ -155,7 +172,7 @@ export class StreamWorker {
   #closed: Promise<void> | null = null;
   #lastAssignment = '';
 
-  private constructor(options: Required<Omit<StreamWorkerOptions, 'workerId'>>, workerId: string, pipeline: Pipeline, clients: {
+  private constructor(options: Required<Omit<StreamWorkerOptions, 'workerId'>>, workerId: string, steps: { pipeline: Pipeline | null; pool: StepPool | null }, clients: {
     consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
     producer: Producer<Buffer, Buffer, Buffer, Buffer>;
     partitionCounts: { processed: number; dlq: number };
@@ -165,7 +182,8 @@ export class StreamWorker {
     this.dataset = options.dataset;
     this.groupId = streamGroupId(options.dataset.name);
     this.statusFile = streamStatusPath(options.stateDir, options.dataset.name, workerId);
-    this.#pipeline = pipeline;
+    this.#pipeline = steps.pipeline;
+    this.#steps = steps.pool;
     this.#consumer = clients.consumer;
     this.#producer = clients.producer;
     this.#partitionCounts = clients.partitionCounts;
@@ -182,8 +200,22 @@ export class StreamWorker {
     assert(options.brokers.length > 0, 'a stream worker needs at least one bootstrap server');
     const workerId = input.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     const dataset = options.dataset;
-    const pipeline = await compilePipeline(dataset, { onWarning: (w) => options.log(`warning: ${w.message}`) });
-    const partitionCounts = await ensureTopics(options);
+    assert(Number.isInteger(options.stepThreads) && options.stepThreads >= 0, `stepThreads ${options.stepThreads} must be a whole number, at least 0`);
+    const source = options.configSource;
+    assert(options.stepThreads === 0 || source !== null, 'step threads load the dataset from its configuration file: configSource is needed');
+    // Step threads load the configuration while the topics are prepared; a dataset that cannot start fails here.
+    const [steps, topics] = await Promise.allSettled([
+      options.stepThreads > 0 && source !== null
+        ? StepPool.start({ threads: options.stepThreads, configFile: source.configFile, cwd: source.cwd, dataset: dataset.name, log: options.log }).then((pool) => ({ pool, pipeline: null }))
+        : compilePipeline(dataset, { onWarning: (w) => options.log(`warning: ${w.message}`) }).then((pipeline) => ({ pool: null, pipeline })),
+      ensureTopics(options),
+    ]);
+    if (steps.status === 'rejected' || topics.status === 'rejected') {
+      if (steps.status === 'fulfilled') await steps.value.pool?.close();
+      throw steps.status === 'rejected' ? steps.reason : (topics as PromiseRejectedResult).reason;
+    }
+    const { pool, pipeline } = steps.value;
+    const partitionCounts = topics.value;
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId: `${options.clientId}-stream-${workerId}`,
       groupId: streamGroupId(dataset.name),
@@ -206,14 +238,14 @@ export class StreamWorker {
       retries: 3,
       retryDelay: 250,
     });
-    const worker = new StreamWorker(options, workerId, pipeline, { consumer, producer, partitionCounts });
+    const worker = new StreamWorker(options, workerId, { pipeline, pool }, { consumer, producer, partitionCounts });
     worker.#begin();
     return worker;
   }
 
   /** Live counts since start: recordsIn = processed + filtered + dead-lettered once in-flight records settle. */
   get counters(): StreamCounters {
-    return this.#pipeline.counters;
+    return this.#counters;
   }
 
   /** Raw partitions of this worker in the current group generation. */
@@ -223,7 +255,7 @@ export class StreamWorker {
   }
 
   status(): StreamWorkerStatus {
-    const c = this.#pipeline.counters;
+    const c = this.#counters;
     return {
       workerId: this.workerId,
       pid: process.pid,
@@ -302,7 +334,7 @@ export class StreamWorker {
   #accept(m: BufferMessage): void {
     let lane = this.#lanes.get(m.partition);
     if (!lane) {
-      lane = { partition: m.partition, queue: [], running: false, nextOffset: -1n, doneOffset: -1n, doneLeaderEpoch: -1, committedOffset: -1n };
+      lane = { partition: m.partition, queue: [], running: false, nextOffset: -1n, doneOffset: -1n, doneLeaderEpoch: -1, committedOffset: -1n, started: [] };
       this.#lanes.set(m.partition, lane);
     }
     // After a rebalance the consumer fetches again from the committed offset; what this lane already holds is skipped.
@@ -347,7 +379,7 @@ export class StreamWorker {
     let sending: LaneSend | null = null;
     try {
       while (!this.#closing) {
-        if (lane.queue.length === 0) {
+        if (lane.queue.length === 0 && lane.started.length === 0) {
           if (sending === null) break;
           // Records that arrive while the last send is out are taken by this loop once it is acknowledged.
           const sent = await this.#settle(lane, sending);
@@ -360,24 +392,56 @@ export class StreamWorker {
           acknowledged = true;
         });
         const batch: Pending[] = [];
+        let gaveUp: Pending[] | null = null;
         const messages: OutputMessage[] = [];
         let outBytes = 0;
         for (;;) {
-          const slice = lane.queue.splice(0, Math.min(LANE_SLICE_RECORDS, LANE_BATCH_RECORDS - batch.length));
-          for (const p of slice) {
-            const pending = this.#process(p.source);
-            const out = this.#output(pending instanceof Promise ? await pending : pending, p.source);
+          let slice: Pending[];
+          let outcomes: Outcome[] | null = null;
+          if (this.#steps !== null) {
+            // The slices after this one go to the step threads before this one is awaited, so they never wait for
+            // this thread to come back with the next.
+            this.#startSlices(lane, this.#steps);
+            const started = lane.started.shift()!;
+            this.#startSlices(lane, this.#steps);
+            slice = started.slice;
+            try {
+              outcomes = await started.outcomes;
+            } catch (err) {
+              // Only when close() stopped the step threads: these records are not committed, so they are redone later.
+              assert(err instanceof StepPoolClosed, 'the step threads give every record an outcome until they are stopped');
+              gaveUp = slice;
+              break;
+            }
+          } else {
+            slice = lane.queue.splice(0, Math.min(LANE_SLICE_RECORDS, LANE_BATCH_RECORDS - batch.length));
+          }
+          for (let i = 0; i < slice.length; i++) {
+            const p = slice[i]!;
+            let outcome: Outcome;
+            if (outcomes !== null) {
+              outcome = outcomes[i]!;
+            } else {
+              const pending = this.#process(p.source);
+              outcome = pending instanceof Promise ? await pending : pending;
+            }
+            this.#count(outcome);
+            const out = this.#output(outcome, p.source);
             if (out) {
               messages.push(out);
               outBytes += messageBytes(out);
             }
             batch.push(p);
           }
-          if (acknowledged || lane.queue.length === 0 || batch.length >= LANE_BATCH_RECORDS || outBytes >= SEND_MAX_BYTES || this.#closing) break;
+          if (acknowledged || (lane.queue.length === 0 && lane.started.length === 0) || batch.length >= LANE_BATCH_RECORDS || outBytes >= SEND_MAX_BYTES || this.#closing) break;
           // Lets the acknowledgement of the send in flight (and newly fetched records) in between two slices.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const bytes = batch.reduce((n, p) => n + p.bytes, 0);
+        if (gaveUp !== null) {
+          this.#release(batch.length + gaveUp.length, bytes + gaveUp.reduce((n, p) => n + p.bytes, 0));
+          break;
+        }
         if (sending !== null) {
           const sent = await this.#settle(lane, sending);
           sending = null;
@@ -392,11 +456,22 @@ export class StreamWorker {
     } finally {
       if (this.#closing) {
         // Records read but not started are dropped on the way out: their offsets are not committed, so they are redone.
-        const rest = lane.queue.splice(0);
+        const rest = [...lane.started.splice(0).flatMap((s) => s.slice), ...lane.queue.splice(0)];
         if (rest.length > 0) this.#release(rest.length, rest.reduce((n, p) => n + p.bytes, 0));
       }
       lane.running = false;
       this.#laneIdle();
+    }
+  }
+
+  /** Hands the lane's next records to the step threads, up to STEP_SLICES_AHEAD slices. */
+  #startSlices(lane: Lane, steps: StepPool): void {
+    while (lane.started.length < STEP_SLICES_AHEAD && lane.queue.length > 0) {
+      const slice = lane.queue.splice(0, LANE_SLICE_RECORDS);
+      const outcomes = steps.process(slice.map((p) => p.source));
+      // Rejected only when close() stops the threads; whoever awaits it sees that, and a slice dropped unawaited on the way out is redone.
+      outcomes.catch(() => undefined);
+      lane.started.push({ slice, outcomes });
     }
   }
 
@@ -429,7 +504,7 @@ export class StreamWorker {
    */
   #process(source: SourceRecord): Outcome | Promise<Outcome> {
     try {
-      const outcome = this.#pipeline.processNow(source);
+      const outcome = this.#pipeline!.processNow(source);
       return outcome instanceof Promise ? outcome.catch((err: unknown) => this.#bug(err, source)) : outcome;
     } catch (err) {
       return this.#bug(err, source);
@@ -437,10 +512,16 @@ export class StreamWorker {
   }
 
   #bug(err: unknown, source: SourceRecord): Outcome {
-    const counters = this.#pipeline.counters;
-    counters.deadLettered[DeadLetterCode.STEP_FAILED] = (counters.deadLettered[DeadLetterCode.STEP_FAILED] ?? 0) + 1;
     this.#options.log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
     return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
+  }
+
+  #count(outcome: Outcome): void {
+    const c = this.#counters;
+    c.recordsIn++;
+    if (outcome.kind === 'processed') c.processed++;
+    else if (outcome.kind === 'filtered') c.filtered[outcome.rule] = (c.filtered[outcome.rule] ?? 0) + 1;
+    else c.deadLettered[outcome.code] = (c.deadLettered[outcome.code] ?? 0) + 1;
   }
 
   #output(outcome: Outcome, source: SourceRecord): OutputMessage | null {
@@ -519,7 +600,7 @@ export class StreamWorker {
       // A lane of a partition that went to another worker is forgotten once idle; if the partition comes back, the
       // lane starts again from wherever the group's committed offset then is.
       for (const lane of this.#lanes.values()) {
-        if (!assigned.has(lane.partition) && !lane.running && lane.queue.length === 0) this.#lanes.delete(lane.partition);
+        if (!assigned.has(lane.partition) && !lane.running && lane.queue.length === 0 && lane.started.length === 0) this.#lanes.delete(lane.partition);
       }
     };
     this.#offsetCommit = run().finally(() => {
@@ -599,8 +680,10 @@ export class StreamWorker {
       this.#options.log(`outputs still unacknowledged after ${this.#options.closeTimeoutMs} ms; their records stay uncommitted and will be processed again`);
       this.#abandoned = true;
       this.#abandon.abort();
+      await this.#steps?.close();
       await drained;
     }
+    await this.#steps?.close();
     // The pull loop may be sleeping between retries: wake it, it sees #closing and ends.
     this.#abandon.abort();
     await pullDone;

@@ -8,6 +8,7 @@ import test, { type TestContext } from 'node:test';
 import { Admin, Consumer, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
 import { DeadLetterCode, enrich, filter, streamGroupId, streamStatusPath, StreamWorker, validate, type StreamWorkerStatus } from '../../src/stream/index.ts';
 import { defer, eventually, OXBOW_BIN, ROOT, startBroker, tempDir } from '../helpers/broker.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { dataset } from './helpers.ts';
 
 type Record_ = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -308,4 +309,117 @@ test('oxbow stream refuses a missing or unknown dataset with a usage error', asy
   const unknown = await runCli(['--dataset', 'nope', '--config', configFile, '--brokers', '127.0.0.1:1']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown dataset "nope"; configured: d/);
+});
+
+/** A config file declaring dataset `d` whose steps are written as source text, as a user's oxbow.config.ts holds them. */
+async function writeStepsConfig(dir: string, steps: string, extra = ''): Promise<string> {
+  const configFile = path.join(dir, 'oxbow.config.ts');
+  await writeFile(
+    configFile,
+    `import { defineLake, enrich, filter, lookup, validate } from ${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))};
+export default defineLake({ datasets: { d: { schema: ${JSON.stringify(SCHEMA)}, steps: [${steps}] } } });
+${extra}`,
+  );
+  return configFile;
+}
+
+test('step threads: a mixed stream gets the same outcomes as on one thread; a record that ends its thread is dead-lettered, the others go through', async (t) => {
+  const { address } = await startBroker(t);
+  const dir = await tempDir(t);
+  const configFile = await writeStepsConfig(
+    dir,
+    `validate(),
+      filter('no-skips', (r) => r.kind !== 'skip'),
+      enrich('explode', (r) => {
+        if (r.kind === 'throw') throw new Error('boom');
+        if (r.kind === 'exit') process.exit(7);
+        return r.kind === 'ok' ? { ...r, kind: 'ok-ok' } : r;
+      }),
+      enrich('slow', (r) => (r.kind === 'hang' ? new Promise(() => undefined) : r), { timeoutMs: 200 }),`,
+  );
+  const d = (await loadConfig({ file: configFile, cwd: dir })).datasets.d!;
+  await createTopic(address, 'd.raw', 2);
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'test-producer', bootstrapBrokers: [address], acks: ProduceAcks.ALL });
+  defer(t, () => producer.close());
+  const kinds: [string, number][] = [['ok', 300], ['badjson', 3], ['schema', 3], ['skip', 4], ['throw', 2], ['hang', 2], ['exit', 1]];
+  let id = 0;
+  const messages = kinds.flatMap(([kind, n]) =>
+    Array.from({ length: n }, () => {
+      const i = id++;
+      const value = kind === 'badjson' ? Buffer.from(`{"id": ${i},`) : Buffer.from(JSON.stringify({ id: kind === 'schema' ? `x${i}` : i, kind }));
+      return { topic: 'd.raw', key: Buffer.from(`k${i % 7}`), value, headers: new Map([[Buffer.from('trace'), Buffer.from(`t-${kind}`)]]) };
+    }),
+  );
+  // Interleaved, so that the record that ends its thread shares a slice with good ones.
+  messages.sort((a, b) => (a.value.toString() < b.value.toString() ? -1 : 1));
+  await producer.send({ messages });
+
+  const logs: string[] = [];
+  const worker = await StreamWorker.start({
+    brokers: [address],
+    clientId: 'test',
+    dataset: d,
+    stateDir: dir,
+    workerId: 'w1',
+    log: (l) => logs.push(l),
+    offsetCommitIntervalMs: 100,
+    stepThreads: 1,
+    configSource: { configFile, cwd: dir },
+  });
+  defer(t, () => worker.close());
+  const processed = await collect(t, address, 'd.processed');
+  const dlq = await collect(t, address, 'd.dlq');
+  await eventually(() => (processed.length >= 300 && dlq.length >= 11 ? true : undefined), 30_000, 'every output').catch((err: Error) => {
+    throw new Error(`${err.message}: ${processed.length} processed, ${dlq.length} dead letters, counters ${JSON.stringify(worker.counters)}; log:\n${logs.join('\n')}`);
+  });
+  const c = worker.counters;
+  assert.equal(c.recordsIn, messages.length);
+  assert.equal(c.processed, 300);
+  assert.deepEqual(c.filtered, { 'no-skips': 4 });
+  assert.deepEqual(c.deadLettered, {
+    [DeadLetterCode.INVALID_JSON]: 3,
+    [DeadLetterCode.SCHEMA_VIOLATION]: 3,
+    [DeadLetterCode.STEP_FAILED]: 3,
+    [DeadLetterCode.STEP_TIMEOUT]: 2,
+  });
+  assert.equal(processed.length, 300);
+  assert.equal(dlq.length, 11);
+  for (const m of processed) {
+    assert.equal((JSON.parse(m.value.toString()) as { kind: string }).kind, 'ok-ok', 'the enrich function ran');
+    assert.equal(header(m, 'trace'), 't-ok', 'headers are kept');
+    assert.equal(sourceOf(m).partition, m.partition);
+  }
+  const exit = dlq.find((m) => header(m, 'trace') === 't-exit');
+  assert.ok(exit, 'the record that ended its thread is a dead letter');
+  assert.equal(header(exit, 'oxbow.error.code'), DeadLetterCode.STEP_FAILED);
+  assert.match(header(exit, 'oxbow.error.message') ?? '', /ended their thread \(exit code 7\)/);
+  assert.equal(JSON.parse(exit.value.toString()).kind, 'exit', 'the dead letter keeps the original value');
+  const byKey = new Map<string, number[]>();
+  for (const m of processed) byKey.set(m.key.toString(), [...(byKey.get(m.key.toString()) ?? []), sourceOf(m).offset]);
+  for (const [key, list] of byKey) assert.deepEqual(list, [...list].sort((a, b) => a - b), `order of key ${key}`);
+  assert.ok(logs.some((l) => /a step thread of d ended \(exit code 7\)/.test(l)), logs.join('\n'));
+  assert.ok(logs.some((l) => /ends a step thread each time it runs; dead-lettered/.test(l)), logs.join('\n'));
+
+  // Still running after its thread was replaced.
+  await producer.send({ messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'd.raw', value: Buffer.from(JSON.stringify({ id: 1000 + i, kind: 'ok' })) })) });
+  await eventually(() => (processed.length >= 310 ? true : undefined), 20_000, 'records after the thread was replaced');
+  const o = await eventually(async () => {
+    const r = await offsets(address, streamGroupId('d'), 'd.raw', 2);
+    return r.committed.every((x, i) => x === r.end[i]) ? r : undefined;
+  }, 10_000, 'committed offsets = end offsets');
+  assert.equal(o.end.reduce((a, b) => a + b, 0n), BigInt(messages.length + 10));
+  await worker.close();
+});
+
+test('step threads: a dataset whose lookup file cannot be loaded stops the worker from starting, with the lookup error', async (t) => {
+  const { address } = await startBroker(t);
+  const dir = await tempDir(t);
+  // The file exists (the configuration is checked for that) but has no column "code".
+  await writeFile(path.join(dir, 'countries.csv'), 'name\nNorway\n');
+  const configFile = await writeStepsConfig(dir, `lookup('country', { file: ${JSON.stringify(path.join(dir, 'countries.csv'))}, format: 'csv', key: 'code', on: 'kind', miss: 'null' }),`);
+  const d = (await loadConfig({ file: configFile, cwd: dir })).datasets.d!;
+  await assert.rejects(
+    StreamWorker.start({ brokers: [address], clientId: 'test', dataset: d, stateDir: dir, log: () => undefined, stepThreads: 2, configSource: { configFile, cwd: dir } }),
+    (err: Error & { code?: string }) => err.code === 'OXBOW_STREAM_LOOKUP_UNREADABLE' && /countries\.csv/.test(err.message),
+  );
 });
