@@ -169,53 +169,61 @@ export default defineLake({
   assert.equal(local.stdout.toString(), 'item  | n\n------+--\napple | 1\npear  | 1\nplum  | 1\n(3 rows)\n');
 });
 
-test('a stream thread that ends on its own (a step calls process.exit) is started again; every record still lands once in SQL', async (t) => {
-  const dir = await tempDir(t);
-  const dataDir = path.join(dir, 'lake');
-  const marker = path.join(dir, 'exited-once');
-  const configFile = path.join(dir, 'oxbow.config.ts');
-  await writeFile(
-    configFile,
-    `import { existsSync, writeFileSync } from 'node:fs';
-import { defineLake, enrich } from ${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))};
-export default defineLake({
-  stream: { offsetCommitIntervalMs: 100 },
-  sink: { rotateScheduleIntervalMs: '300ms' },
-  datasets: {
-    orders: {
-      schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
-      steps: [
-        enrich('exit-once', (r) => {
-          if (r.id === 7 && !existsSync(${JSON.stringify(marker)})) {
-            writeFileSync(${JSON.stringify(marker)}, '');
-            process.exit(7);
-          }
-          return r;
-        }),
-      ],
+for (const stepThreads of [0, 1]) {
+  const what = stepThreads === 0 ? 'a stream thread that ends on its own (a step calls process.exit, stream.stepThreads 0) is started again' : 'a step thread that ends (a step calls process.exit) is replaced and its records run again';
+  test(`${what}; every record still lands once in SQL`, async (t) => {
+    const dir = await tempDir(t);
+    const dataDir = path.join(dir, 'lake');
+    const marker = path.join(dir, 'exited-once');
+    const configFile = path.join(dir, 'oxbow.config.ts');
+    await writeFile(
+      configFile,
+      `import { existsSync, writeFileSync } from 'node:fs';
+  import { defineLake, enrich } from ${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))};
+  export default defineLake({
+    stream: { offsetCommitIntervalMs: 100, stepThreads: ${stepThreads} },
+    sink: { rotateScheduleIntervalMs: '300ms' },
+    datasets: {
+      orders: {
+        schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+        steps: [
+          enrich('exit-once', (r) => {
+            if (r.id === 7 && !existsSync(${JSON.stringify(marker)})) {
+              writeFileSync(${JSON.stringify(marker)}, '');
+              process.exit(7);
+            }
+            return r;
+          }),
+        ],
+      },
     },
-  },
-});
-`,
-  );
-  const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile, '--status-every', '200ms']);
-  const lines = (await up.ready()).split('\n');
-  const address = kafkaAddress(lines[1]);
-  const httpUrl = /^ {2}http {5}(http:\S+)/m.exec(lines.join('\n'))![1]!;
-  await run('kcat', ['-b', address, '-P', '-t', 'orders.raw'], { input: Array.from({ length: 20 }, (_, i) => `{"id": ${i}}`).join('\n') + '\n' });
-  await eventually(() => (/stream orders: the stream thread of orders started again\n/.test(up.stderr()) ? true : undefined), 20_000, `a restart in:\n${up.stderr()}`);
-  assert.match(up.stderr(), /stream orders: the stream thread of orders ended unexpectedly \(exit code 7\); starting it again in 1000 ms\n/);
-  const rows = await eventually(async () => {
-    const res = await fetch(httpUrl, { method: 'POST', body: JSON.stringify({ sql: 'SELECT count(*), count(DISTINCT id), min(id), max(id) FROM orders' }) });
-    const body = (await res.json()) as { rows?: unknown[][] };
-    return body.rows?.[0]?.[0] === '20' ? body.rows : undefined;
-  }, 20_000, 'the 20 records through POST /v1/sql');
-  assert.deepEqual(rows, [['20', '20', '0', '19']]);
-  await eventually(() => (/status: orders: .*, stream restarted 1×\n/.test(up.stderr()) ? true : undefined), 10_000, `a status line that tells the restart in:\n${up.stderr()}`);
-  up.child.kill('SIGTERM');
-  assert.equal(await up.exited, 0, up.stderr());
-  assert.match(up.stderr(), /stopped cleanly\n$/);
-});
+  });
+  `,
+    );
+    const up = startUp(t, ['--kafka-port', '0', '--data-dir', dataDir, '--config', configFile, '--status-every', '200ms']);
+    const lines = (await up.ready()).split('\n');
+    const address = kafkaAddress(lines[1]);
+    const httpUrl = /^ {2}http {5}(http:\S+)/m.exec(lines.join('\n'))![1]!;
+    await run('kcat', ['-b', address, '-P', '-t', 'orders.raw'], { input: Array.from({ length: 20 }, (_, i) => `{"id": ${i}}`).join('\n') + '\n' });
+    if (stepThreads === 0) {
+      await eventually(() => (/stream orders: the stream thread of orders started again\n/.test(up.stderr()) ? true : undefined), 20_000, `a restart in:\n${up.stderr()}`);
+      assert.match(up.stderr(), /stream orders: the stream thread of orders ended unexpectedly \(exit code 7\); starting it again in 1000 ms\n/);
+    } else {
+      await eventually(() => (/stream orders: a step thread of orders ended \(exit code 7\) while holding \d+ record\(s\); starting another and running them again\n/.test(up.stderr()) ? true : undefined), 20_000, `a replaced step thread in:\n${up.stderr()}`);
+    }
+    const rows = await eventually(async () => {
+      const res = await fetch(httpUrl, { method: 'POST', body: JSON.stringify({ sql: 'SELECT count(*), count(DISTINCT id), min(id), max(id) FROM orders' }) });
+      const body = (await res.json()) as { rows?: unknown[][] };
+      return body.rows?.[0]?.[0] === '20' ? body.rows : undefined;
+    }, 20_000, 'the 20 records through POST /v1/sql');
+    assert.deepEqual(rows, [['20', '20', '0', '19']]);
+    if (stepThreads === 0) await eventually(() => (/status: orders: .*, stream restarted 1×\n/.test(up.stderr()) ? true : undefined), 10_000, `a status line that tells the restart in:\n${up.stderr()}`);
+    else assert.doesNotMatch(up.stderr(), /stream restarted|dead-lettered/, 'the stream thread itself kept running');
+    up.child.kill('SIGTERM');
+    assert.equal(await up.exited, 0, up.stderr());
+    assert.match(up.stderr(), /stopped cleanly\n$/);
+  });
+}
 
 test('with kafka.brokers set, oxbow up runs no broker of its own and its workers use that cluster; stream.stateDir is kept', async (t) => {
   const cluster = await startBroker(t);
