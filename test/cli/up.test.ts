@@ -17,7 +17,13 @@ function startUp(t: TestContext, args: string[]) {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close' rather than 'exit': by then stderr has been read to its end, so a failing assertion shows all of it.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code, signal) => {
+      if (signal !== null) stderr += `[ended by ${signal}]\n`;
+      resolve(code);
+    }),
+  );
   defer(t, () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
