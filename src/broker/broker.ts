@@ -8,12 +8,14 @@ import type { BrokerConfig } from '../config/index.ts';
 import type { ApiCodec } from '../kafka/api.ts';
 import { ApiVersionsApi } from '../kafka/apis/api-versions.ts';
 import { FetchApi } from '../kafka/apis/fetch.ts';
+import { ProduceApi } from '../kafka/apis/produce.ts';
 import { KafkaErrorCode } from '../kafka/errors.ts';
 import { responseHeaderIsFlexible, type RequestHeader } from '../kafka/header.ts';
 import type { Reader } from '../kafka/reader.ts';
 import type { Writer } from '../kafka/writer.ts';
 import { CloseConnection, Connection, NO_RESPONSE, type ConnectionInfo } from './connection.ts';
 import { BrokerError, BrokerErrorCode } from './errors.ts';
+import { FramePool } from './frame-pool.ts';
 import { GroupCoordinator } from './groups/index.ts';
 import { type HandlerContext, type HandlerEntry } from './handlers/context.ts';
 import { HANDLERS } from './handlers/index.ts';
@@ -77,6 +79,10 @@ async function readOrCreateClusterId(dataDir: string): Promise<string> {
 
 /** Fetch answers can be megabytes each; see ConnectionOptions.serialApiKeys. */
 const SERIAL_API_KEYS: ReadonlySet<number> = new Set([FetchApi.key]);
+/** Requests whose frames go back to the frame pool once answered: Produce keeps nothing of its request (see FramePool). */
+const REUSABLE_FRAME_API_KEYS: ReadonlySet<number> = new Set([ProduceApi.key]);
+/** Bytes of large-request buffers the broker keeps between requests for reuse. */
+const FRAME_POOL_IDLE_BYTES = 32 * 1024 * 1024;
 
 export type BrokerOptions = {
   /** Where log lines go (default: stderr with a timestamp). */
@@ -96,6 +102,7 @@ export class Broker {
   readonly stats: BrokerStats = { connectionsOpen: 0, connectionsTotal: 0, requestsTotal: 0, connectionsClosedForErrors: 0 };
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
+  private readonly framePool = new FramePool(FRAME_POOL_IDLE_BYTES);
   private readonly apis: Map<number, HandlerEntry>;
   private retentionTimer: NodeJS.Timeout | null = null;
   private nextConnectionId = 1;
@@ -198,6 +205,8 @@ export class Broker {
       serialApiKeys: SERIAL_API_KEYS,
       responseHighWaterBytes: 4 * 1024 * 1024,
       idleTimeoutMs: this.config.connectionsMaxIdleMs,
+      framePool: this.framePool,
+      reusableApiKeys: REUSABLE_FRAME_API_KEYS,
       log: (line) => {
         this.stats.connectionsClosedForErrors++;
         this.log(line);

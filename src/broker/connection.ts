@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { decodeRequestHeaderPrefix, type RequestHeader } from '../kafka/header.ts';
 import { Reader } from '../kafka/reader.ts';
 import { Writer } from '../kafka/writer.ts';
+import { POOLED_FRAME_MIN_BYTES, type FramePool } from './frame-pool.ts';
 
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no-response');
@@ -29,6 +30,13 @@ export type ConnectionOptions = {
   responseHighWaterBytes: number;
   idleTimeoutMs: number;
   log: (line: string) => void;
+  /**
+   * Where large frames that span socket chunks are assembled. Only frames of `reusableApiKeys` go back to it, once
+   * their handler has settled: their handlers keep no part of the request afterwards (Produce writes its batches to
+   * the log and keeps numbers only).
+   */
+  framePool?: FramePool;
+  reusableApiKeys?: ReadonlySet<number>;
 };
 
 /** Thrown by a frame handler to close the connection (unknown API, malformed body). */
@@ -93,8 +101,15 @@ export class Connection {
         return;
       }
       if (this.buffered < 4 + size) return;
-      const frame = this.take(4 + size).subarray(4);
-      this.dispatch(frame);
+      const pool = this.opts.framePool;
+      if (pool !== undefined && size >= POOLED_FRAME_MIN_BYTES && this.chunks[0]!.length < 4 + size) {
+        const buf = pool.acquire(size);
+        this.skip(4);
+        this.copyInto(buf, size);
+        this.dispatch(buf.subarray(0, size), buf);
+      } else {
+        this.dispatch(this.take(4 + size).subarray(4), null);
+      }
     }
   }
 
@@ -123,7 +138,38 @@ export class Connection {
     return all.subarray(0, n);
   }
 
-  private dispatch(frame: Buffer): void {
+  /** Drops the next `n` buffered bytes. */
+  private skip(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= left) {
+        this.chunks.shift();
+        left -= first.length;
+      } else {
+        this.chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    this.buffered -= n;
+  }
+
+  /** Moves the next `n` buffered bytes into `target`, from its start. */
+  private copyInto(target: Buffer, n: number): void {
+    let at = 0;
+    while (at < n) {
+      const first = this.chunks[0]!;
+      const take = Math.min(first.length, n - at);
+      first.copy(target, at, 0, take);
+      at += take;
+      if (take === first.length) this.chunks.shift();
+      else this.chunks[0] = first.subarray(take);
+    }
+    this.buffered -= n;
+  }
+
+  /** Runs one request; `pooled` is the frame pool's buffer that holds it, if any. */
+  private dispatch(frame: Buffer, pooled: Buffer | null): void {
     const r = new Reader(frame);
     let header: RequestHeader;
     try {
@@ -132,6 +178,7 @@ export class Connection {
       this.close(`malformed request header: ${(err as Error).message}`);
       return;
     }
+    const reusable = pooled !== null && this.opts.reusableApiKeys?.has(header.apiKey) === true;
     const slot: Slot = { done: false, frame: null };
     this.slots.push(slot);
     if (this.slots.length >= this.opts.maxInFlight) this.pause();
@@ -144,6 +191,13 @@ export class Connection {
       );
     } else {
       work = this.handler(this.info, header, r);
+    }
+    if (reusable) {
+      const pool = this.opts.framePool!;
+      work.then(
+        () => pool.release(pooled),
+        () => pool.release(pooled),
+      );
     }
     work.then(
       (result) => {

@@ -439,7 +439,7 @@ export class PartitionLog {
   /** One write (and one fdatasync under fsync=always) for a group of prepared appends, then their answers. */
   private async writeAppends(items: PreparedAppend[], endOffset: number, pending: Map<number, ProducerEntry>): Promise<void> {
     const active = this.active;
-    const bytes = items.length === 1 ? items[0]!.records : Buffer.concat(items.map((i) => i.records));
+    const bytes = items.map((i) => i.records);
     const headers = items.length === 1 ? items[0]!.stored : items.flatMap((i) => i.stored);
     const always = this.config.fsync.mode === 'always';
     try {
