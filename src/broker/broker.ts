@@ -13,7 +13,7 @@ import { KafkaErrorCode } from '../kafka/errors.ts';
 import { responseHeaderIsFlexible, type RequestHeader } from '../kafka/header.ts';
 import type { Reader } from '../kafka/reader.ts';
 import type { Writer } from '../kafka/writer.ts';
-import { CloseConnection, Connection, NO_RESPONSE, type ConnectionInfo } from './connection.ts';
+import { CloseConnection, Connection, NO_RESPONSE, SHARED_READ_BUFFER, type ConnectionInfo } from './connection.ts';
 import { BrokerError, BrokerErrorCode } from './errors.ts';
 import { FramePool } from './frame-pool.ts';
 import { GroupCoordinator } from './groups/index.ts';
@@ -26,6 +26,26 @@ import { TopicStore } from './topics.ts';
  * One broker per data directory: dataDir/broker.lock holds the owner's pid. A lock left by a process that no longer
  * runs (a crash, kill -9) is taken over.
  */
+type OnRead = { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean };
+
+/**
+ * Moves an accepted connection (paused) to a socket made with `onread`, so that its bytes are read into buffers the
+ * connection chooses — large produce frames straight into reused ones — instead of a new 64 KiB buffer per read, whose
+ * external memory makes V8 run full collections several times a second under load. Node's server has no option for
+ * this, so the accepted socket's handle is handed over: the new socket owns it from here, and the accepted one is
+ * destroyed without it, which settles the server's connection count. Null (use the accepted socket as it is) where
+ * the runtime does not offer what this needs.
+ */
+function directReads(accepted: net.Socket, onread: OnRead): net.Socket | null {
+  const internals = accepted as unknown as { _handle?: { useUserBuffer?: unknown } | null };
+  const handle = internals._handle;
+  if (handle === null || handle === undefined || typeof handle.useUserBuffer !== 'function') return null;
+  const own = new net.Socket({ handle, readable: true, writable: true, onread } as unknown as net.SocketConstructorOpts);
+  internals._handle = null;
+  accepted.destroy();
+  return own;
+}
+
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const file = path.join(dataDir, 'broker.lock');
   try {
@@ -125,7 +145,8 @@ export class Broker {
     this.groups = groups;
     this.log = log;
     this.apis = new Map(HANDLERS.map((h) => [h.api.key, h]));
-    this.server = net.createServer((socket) => this.accept(socket));
+    // Paused on connect, so that accept() can move the connection to a socket that reads into the broker's buffers.
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
   /** Opens the data directory (recovering every partition log) and starts listening. */
@@ -199,7 +220,14 @@ export class Broker {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this.nextConnectionId++, (c, h, b) => this.handleFrame(c, h, b), {
+    let conn: Connection | undefined;
+    const own = directReads(socket, {
+      buffer: () => conn?.nextReadBuffer() ?? SHARED_READ_BUFFER,
+      callback: (n, buf) => conn?.onRead(n, buf) ?? false,
+    });
+    if (own === null) socket.resume();
+    conn = new Connection(own ?? socket, this.nextConnectionId++, (c, h, b) => this.handleFrame(c, h, b), {
+      directReads: own !== null,
       maxRequestBytes: this.config.maxRequestBytes,
       maxInFlight: 64,
       serialApiKeys: SERIAL_API_KEYS,
@@ -215,7 +243,7 @@ export class Broker {
     this.connections.add(conn);
     this.stats.connectionsOpen++;
     this.stats.connectionsTotal++;
-    socket.on('close', () => {
+    (own ?? socket).on('close', () => {
       this.connections.delete(conn);
       this.stats.connectionsOpen--;
     });

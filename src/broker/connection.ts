@@ -37,7 +37,18 @@ export type ConnectionOptions = {
    */
   framePool?: FramePool;
   reusableApiKeys?: ReadonlySet<number>;
+  /**
+   * The socket was made with `onread` calling nextReadBuffer() and onRead() (see directReads in broker.ts): bytes
+   * arrive in buffers this connection chose, not as 'data' chunks.
+   */
+  directReads?: boolean;
 };
+
+/**
+ * Where every connection in direct-read mode reads when it is not in the middle of a large frame. One for all: a read's
+ * bytes are taken out of it before the next read anywhere, and reads run one at a time on the event loop.
+ */
+export const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 /** Thrown by a frame handler to close the connection (unknown API, malformed body). */
 export class CloseConnection extends Error {}
@@ -58,6 +69,10 @@ export class Connection {
   private closed = false;
   private paused = false;
   private serialTail: Promise<unknown> = Promise.resolve();
+  /** Direct reads: the large frame being read into a pool buffer, and how much of it has arrived. */
+  private target: { buf: Buffer; size: number; filled: number } | null = null;
+  /** Direct reads: bytes of an unfinished header or small frame, kept from the last read. */
+  private carry: Buffer | null = null;
 
   constructor(socket: Socket, id: number, handler: FrameHandler, opts: ConnectionOptions) {
     this.socket = socket;
@@ -66,7 +81,7 @@ export class Connection {
     this.info = { id, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` };
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleTimeoutMs, () => this.close('idle timeout'));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (opts.directReads !== true) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => this.close(null));
     socket.on('close', () => {
@@ -85,6 +100,64 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** Direct reads: where the next read goes — the rest of the large frame being read, else the shared buffer. */
+  nextReadBuffer(): Uint8Array {
+    const t = this.target;
+    return t === null ? SHARED_READ_BUFFER : t.buf.subarray(t.filled, t.size);
+  }
+
+  /**
+   * Direct reads: `n` bytes arrived in the buffer nextReadBuffer() gave. A large frame is read straight into a pool
+   * buffer of its own (no copy); everything else is taken out of the shared buffer at once: small frames are copied
+   * out, and an unfinished header or small frame waits in `carry` for the next read. False pauses the socket.
+   */
+  onRead(n: number, buf: Uint8Array): boolean {
+    if (this.closed) return false;
+    const t = this.target;
+    if (t !== null && buf.buffer === t.buf.buffer) {
+      t.filled += n;
+      if (t.filled === t.size) {
+        this.target = null;
+        this.dispatch(t.buf.subarray(0, t.size), t.buf);
+      }
+      return !this.paused;
+    }
+    const fresh = SHARED_READ_BUFFER.subarray(0, n);
+    const data = this.carry === null ? fresh : Buffer.concat([this.carry, fresh]);
+    this.carry = null;
+    let pos = 0;
+    while (!this.closed && data.length - pos >= 4) {
+      const size = data.readInt32BE(pos);
+      if (!this.frameSizeAllowed(size)) return false;
+      if (size >= POOLED_FRAME_MIN_BYTES && this.opts.framePool !== undefined) {
+        const buf = this.opts.framePool.acquire(size);
+        const have = Math.min(size, data.length - pos - 4);
+        data.copy(buf, 0, pos + 4, pos + 4 + have);
+        pos += 4 + have;
+        if (have === size) {
+          this.dispatch(buf.subarray(0, size), buf);
+          continue;
+        }
+        this.target = { buf, size, filled: have };
+        break;
+      }
+      if (data.length - pos - 4 < size) break;
+      this.dispatch(Buffer.from(data.subarray(pos + 4, pos + 4 + size)), null);
+      pos += 4 + size;
+    }
+    if (pos < data.length && !this.closed) this.carry = Buffer.from(data.subarray(pos));
+    return !this.paused;
+  }
+
+  /** False (and the connection closed, with the reason logged) for a size no request may have. */
+  private frameSizeAllowed(size: number): boolean {
+    if (size >= 8 && size <= this.opts.maxRequestBytes) return true;
+    this.close(
+      size < 8 ? `malformed frame: size ${size} is smaller than a request header` : `request of ${size} bytes exceeds broker.maxRequestBytes (${this.opts.maxRequestBytes})`,
+    );
+    return false;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.chunks.push(chunk);
@@ -92,14 +165,7 @@ export class Connection {
     while (!this.closed && this.buffered >= 4) {
       const head = this.peek(4);
       const size = head.readInt32BE(0);
-      if (size < 8 || size > this.opts.maxRequestBytes) {
-        this.close(
-          size < 8
-            ? `malformed frame: size ${size} is smaller than a request header`
-            : `request of ${size} bytes exceeds broker.maxRequestBytes (${this.opts.maxRequestBytes})`,
-        );
-        return;
-      }
+      if (!this.frameSizeAllowed(size)) return;
       if (this.buffered < 4 + size) return;
       const pool = this.opts.framePool;
       if (pool !== undefined && size >= POOLED_FRAME_MIN_BYTES && this.chunks[0]!.length < 4 + size) {
