@@ -220,13 +220,14 @@ export class Broker {
       socket.destroy();
       return;
     }
-    let conn: Connection | undefined;
+    // The socket asks for its first read buffer while it is made, before the connection exists.
+    const made: { conn?: Connection } = {};
     const own = directReads(socket, {
-      buffer: () => conn?.nextReadBuffer() ?? SHARED_READ_BUFFER,
-      callback: (n, buf) => conn?.onRead(n, buf) ?? false,
+      buffer: () => made.conn?.nextReadBuffer() ?? SHARED_READ_BUFFER,
+      callback: (n, buf) => made.conn?.onRead(n, buf) ?? false,
     });
     if (own === null) socket.resume();
-    conn = new Connection(own ?? socket, this.nextConnectionId++, (c, h, b) => this.handleFrame(c, h, b), {
+    const conn = new Connection(own ?? socket, this.nextConnectionId++, (c, h, b) => this.handleFrame(c, h, b), {
       directReads: own !== null,
       maxRequestBytes: this.config.maxRequestBytes,
       maxInFlight: 64,
@@ -240,6 +241,7 @@ export class Broker {
         this.log(line);
       },
     });
+    made.conn = conn;
     this.connections.add(conn);
     this.stats.connectionsOpen++;
     this.stats.connectionsTotal++;
