@@ -1,5 +1,6 @@
 // The per-record engine: a dataset's steps compiled into process(record) → processed, filtered or dead-letter.
 // Bad data never throws; it becomes a dead-letter outcome with a stable code, and every record is counted once.
+import { describeError } from '../async.ts';
 import { assert } from '../errors.ts';
 import { processedSchema, SOURCE_FIELD, type ResolvedDataset, type ResolvedStep } from './dataset.ts';
 import { DeadLetterCode } from './errors.ts';
@@ -269,6 +270,24 @@ function isJsonExact(v: unknown, depth: number): boolean {
     }
     default:
       return false;
+  }
+}
+
+/**
+ * Runs one record through a compiled pipeline as the runtime does, without a promise when every step was synchronous.
+ * An exception out of the pipeline is a bug in Oxbow: it is logged, and the record becomes a dead letter
+ * (OXBOW_STREAM_STEP_FAILED, step "runtime") rather than being lost.
+ */
+export function processGuarded(pipeline: Pipeline, source: SourceRecord, log: (line: string) => void): Outcome | Promise<Outcome> {
+  const bug = (err: unknown): Outcome => {
+    log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
+    return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
+  };
+  try {
+    const outcome = pipeline.processNow(source);
+    return outcome instanceof Promise ? outcome.catch(bug) : outcome;
+  } catch (err) {
+    return bug(err);
   }
 }
 

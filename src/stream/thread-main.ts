@@ -1,8 +1,7 @@
 // The body of a stream thread (see thread.ts): load the configuration, start the dataset's worker, report, stop when told.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadConfig } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
-import { STREAM_THREAD_REPORT_MS, type StreamThreadInput, type StreamThreadMessage } from './thread.ts';
+import { loadThreadDataset, STREAM_THREAD_REPORT_MS, type StreamThreadInput, type StreamThreadMessage } from './thread.ts';
 import { StreamWorker } from './worker.ts';
 
 const port = parentPort!;
@@ -12,9 +11,7 @@ const send = (m: StreamThreadMessage) => port.postMessage(m);
 async function main(): Promise<void> {
   let worker: StreamWorker;
   try {
-    const config = await loadConfig({ file: input.configFile, cwd: input.cwd });
-    const dataset = config.datasets[input.dataset];
-    if (dataset === undefined) throw new OxbowError('OXBOW_STREAM_START_FAILED', `dataset ${input.dataset} is no longer declared in the configuration`);
+    const dataset = await loadThreadDataset(input);
     worker = await StreamWorker.start({ ...input.options, dataset, log: (line) => send({ type: 'log', line }) });
   } catch (err) {
     send({ type: 'failed', code: err instanceof OxbowError ? err.code : 'OXBOW_STREAM_START_FAILED', message: (err as Error).message });

@@ -3,6 +3,8 @@
 // loads the lake's configuration itself (a dataset's steps are functions, which cannot be handed between threads),
 // runs the worker as it would run alone, and reports its status; this side starts it, relays its log lines and stops
 // it.
+import { loadConfig } from '../config/index.ts';
+import { OxbowError } from '../errors.ts';
 import { SupervisedWorker } from '../supervised-worker.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import type { StreamCounters } from './pipeline.ts';
@@ -23,6 +25,17 @@ export type StreamThreadMessage =
   | { type: 'log'; line: string }
   | { type: 'status'; status: StreamWorkerStatus }
   | { type: 'closed'; status: StreamWorkerStatus };
+
+/**
+ * The dataset as a thread of its own loads it from the configuration file (a stream thread, a step thread): steps are
+ * functions, which cannot be handed from one thread to another.
+ */
+export async function loadThreadDataset(input: { configFile: string | undefined; cwd: string; dataset: string }): Promise<ResolvedDataset> {
+  const config = await loadConfig({ file: input.configFile, cwd: input.cwd });
+  const dataset = config.datasets[input.dataset];
+  if (dataset === undefined) throw new OxbowError('OXBOW_STREAM_START_FAILED', `dataset ${input.dataset} is no longer declared in the configuration`);
+  return dataset;
+}
 
 /** How often the thread reports its counters and lag. */
 export const STREAM_THREAD_REPORT_MS = 250;

@@ -13,8 +13,7 @@ import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
-import { DeadLetterCode } from './errors.ts';
-import { compilePipeline, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
+import { compilePipeline, processGuarded, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
 import { streamGroupId, streamStatusPath } from './runtime-names.ts';
 import { StepPool, StepPoolClosed } from './step-pool.ts';
 import type { StreamHeader } from './steps.ts';
@@ -422,7 +421,7 @@ export class StreamWorker {
             if (outcomes !== null) {
               outcome = outcomes[i]!;
             } else {
-              const pending = this.#process(p.source);
+              const pending = processGuarded(this.#pipeline!, p.source, this.#options.log);
               outcome = pending instanceof Promise ? await pending : pending;
             }
             this.#count(outcome);
@@ -496,24 +495,6 @@ export class StreamWorker {
     const waiters = this.#laneIdleWaiters;
     this.#laneIdleWaiters = [];
     for (const w of waiters) w();
-  }
-
-  /**
-   * Runs one record through the pipeline, without a promise when every step was synchronous; an exception there is a
-   * bug, and the record is dead-lettered rather than lost.
-   */
-  #process(source: SourceRecord): Outcome | Promise<Outcome> {
-    try {
-      const outcome = this.#pipeline!.processNow(source);
-      return outcome instanceof Promise ? outcome.catch((err: unknown) => this.#bug(err, source)) : outcome;
-    } catch (err) {
-      return this.#bug(err, source);
-    }
-  }
-
-  #bug(err: unknown, source: SourceRecord): Outcome {
-    this.#options.log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
-    return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
   }
 
   #count(outcome: Outcome): void {
