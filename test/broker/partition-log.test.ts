@@ -203,6 +203,34 @@ void test('a restart keeps every batch, rebuilds missing indexes and removes orp
   assert.equal((await produceOk(log, ['more'])).baseOffset, end);
 });
 
+void test('index entries written behind the appends are all on disk after a clean close, as a rebuild writes them', async (t) => {
+  const dir = await tempDir(t);
+  const config = { indexIntervalBytes: 64 };
+  const first = await PartitionLog.open(dir, { ...BASE_CONFIG, ...config });
+  // Far more entries than are gathered before one index write, and a last few that only the close writes out.
+  for (let i = 0; i < 700; i++) {
+    const bytes = encodeRecordBatch({ records: [{ key: null, value: `record-${i}`, timestamp: 1_000 + i }] });
+    const v = validateBatches(bytes, { maxMessageBytes: 1 << 20, allowZstd: true });
+    assert.ok(v.ok && (await first.append(bytes, v.batches)).ok);
+  }
+  await first.close();
+  const [index] = await logFiles(dir, '.index');
+  const [timeIndex] = await logFiles(dir, '.timeindex');
+  const written = { offsets: await readFile(path.join(dir, index!)), times: await readFile(path.join(dir, timeIndex!)) };
+  // One entry per batch after the first (each batch is over 64 bytes; position 0 needs no entry).
+  assert.equal(written.offsets.length, 699 * 8);
+  assert.equal(written.times.length, 699 * 12, 'one time entry per indexed batch (each has a later timestamp)');
+
+  // Opening the active segment again scans the log and writes both index files from scratch.
+  await rm(path.join(dir, index!));
+  await rm(path.join(dir, timeIndex!));
+  const log = await openLog(t, dir, config);
+  assert.equal(log.logEndOffset, 700);
+  await log.close();
+  assert.deepEqual(await readFile(path.join(dir, index!)), written.offsets);
+  assert.deepEqual(await readFile(path.join(dir, timeIndex!)), written.times);
+});
+
 void test('a torn tail is cut back to the last whole batch, and appends continue contiguously', async (t) => {
   const dir = await tempDir(t);
   const first = await PartitionLog.open(dir, BASE_CONFIG);

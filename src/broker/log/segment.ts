@@ -16,6 +16,8 @@ import {
 const OFFSET_ENTRY_BYTES = 8;
 const TIME_ENTRY_BYTES = 12;
 const SCAN_CHUNK_BYTES = 1 << 20;
+/** Index entries gathered before they are written out (2-3 KiB): one index write per this many appends, not one each. */
+const INDEX_FLUSH_ENTRIES = 256;
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -336,6 +338,9 @@ export class Segment {
   private timeIndexFh: FileHandle | null = null;
   /** Index file writes still running behind acknowledged appends. */
   private indexWrites: Promise<void> = Promise.resolve();
+  /** Encoded index entries of appended batches not yet handed to a write (see flushIndexes). */
+  private pendingOffsetEntries: Buffer[] = [];
+  private pendingTimeEntries: Buffer[] = [];
 
   private constructor(dir: string, baseOffset: number) {
     this.baseOffset = baseOffset;
@@ -519,30 +524,37 @@ export class Segment {
       await fh.truncate(start).catch(() => {});
       throw err;
     }
-    const offsetParts: Buffer[] = [];
-    const timeParts: Buffer[] = [];
     let pos = start;
     for (const h of headers) {
       assert(h.baseOffset === this.nextOffset, 'offsets in a segment are contiguous');
       const { offsetBytes, timeBytes } = this.indexer.add(pos, h, indexIntervalBytes);
-      if (offsetBytes !== null) offsetParts.push(offsetBytes);
-      if (timeBytes !== null) timeParts.push(timeBytes);
+      if (offsetBytes !== null) this.pendingOffsetEntries.push(offsetBytes);
+      if (timeBytes !== null) this.pendingTimeEntries.push(timeBytes);
       pos += h.byteLength;
       this.nextOffset = h.baseOffset + h.lastOffsetDelta + 1;
     }
     assert(pos === start + length, 'batch headers cover the appended bytes');
     this.sizeBytes = pos;
     this.maxTimestamp = this.indexer.maxTimestamp;
-    // Index entries are derived data (rebuilt on restart), so they are written after the batches become visible.
-    const oi = this.indexer.offsetIndex;
-    const ti = this.indexer.timeIndex;
+    if (this.pendingOffsetEntries.length + this.pendingTimeEntries.length >= INDEX_FLUSH_ENTRIES) this.flushIndexes();
+  }
+
+  /**
+   * Starts writing the index entries gathered since the last flush. The in-memory indexes already answer lookups, and
+   * the files are rebuilt on open when they disagree with the log, so these writes run behind the acknowledgements,
+   * in order, a few hundred entries at a time (one small write per append would cost a thread pool round trip each);
+   * sync, seal and close flush and wait for them.
+   */
+  private flushIndexes(): void {
+    const offsetParts = this.pendingOffsetEntries;
+    const timeParts = this.pendingTimeEntries;
     if (offsetParts.length === 0 && timeParts.length === 0) return;
-    // The in-memory indexes already answer lookups, and the files are rebuilt on open when they disagree with the log,
-    // so their writes run behind the acknowledgement, in order; sync, seal and close wait for them.
+    this.pendingOffsetEntries = [];
+    this.pendingTimeEntries = [];
     const indexFh = this.indexFh!;
     const timeIndexFh = this.timeIndexFh!;
-    const offsetAt = (oi.length - offsetParts.length) * OFFSET_ENTRY_BYTES;
-    const timeAt = (ti.length - timeParts.length) * TIME_ENTRY_BYTES;
+    const offsetAt = (this.indexer!.offsetIndex.length - offsetParts.length) * OFFSET_ENTRY_BYTES;
+    const timeAt = (this.indexer!.timeIndex.length - timeParts.length) * TIME_ENTRY_BYTES;
     this.indexWrites = this.indexWrites.then(async () => {
       if (offsetParts.length > 0) await writeFully(indexFh, Buffer.concat(offsetParts), offsetAt);
       if (timeParts.length > 0) await writeFully(timeIndexFh, Buffer.concat(timeParts), timeAt);
@@ -551,9 +563,15 @@ export class Segment {
     });
   }
 
+  /** Index writes still to do or running; flushed first. */
+  private indexWritesDone(): Promise<void> {
+    if (this.indexFh !== null) this.flushIndexes();
+    return this.indexWrites;
+  }
+
   /** fsync of the log and index files (data only; sizes are covered by fdatasync). */
   async sync(): Promise<void> {
-    await this.indexWrites;
+    await this.indexWritesDone();
     if (this.fh !== null && this.pinned) await this.fh.datasync();
     if (this.indexFh !== null) await this.indexFh.datasync();
     if (this.timeIndexFh !== null) await this.timeIndexFh.datasync();
@@ -562,7 +580,7 @@ export class Segment {
   /** Turns the active segment into a sealed one: writes the closing time-index entry (the segment's largest timestamp). */
   async seal(syncFiles: boolean): Promise<void> {
     assert(this.pinned && this.indexer !== null, 'only the active segment is sealed');
-    await this.indexWrites;
+    await this.indexWritesDone();
     const ti = this.indexer.timeIndex;
     const endRel = this.nextOffset - this.baseOffset;
     if (ti.lastRelOffset !== endRel) {
@@ -613,7 +631,7 @@ export class Segment {
 
   /** Closes every handle and forgets the loaded indexes (they are reloaded on the next handle()). */
   async closeHandles(): Promise<void> {
-    await this.indexWrites;
+    await this.indexWritesDone();
     const handles = [this.fh, this.indexFh, this.timeIndexFh];
     this.fh = null;
     this.indexFh = null;
