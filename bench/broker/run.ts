@@ -38,7 +38,7 @@ their own processes (librdkafka producers and a consumer built from bench/broker
                           (@platformatic/kafka, about a core of CPU)
   --fsync <list>          broker.fsync policies to run: always (the default policy), os, an interval like 200ms
                           (default always)
-  --raw-mib <n>           MiB written per raw disk measurement (default 1024)
+  --raw-mib <n>           MiB written per raw disk measurement, each to a new file (default 1024)
   --soak                  also produce 1 KiB records until the log passes --soak-gb, sampling the broker's RSS
   --soak-gb <n>           log size the soak run reaches, in GB (default 5.5)
   --soak-minutes <n>      upper bound on the soak run (default 10)
@@ -610,7 +610,7 @@ function printReport(r: Report): void {
   out.push('');
   out.push(`Oxbow broker benchmark — ${r.date}, ${r.machine.cpus} cores, Node ${r.machine.node}, Linux ${r.machine.kernel}`);
   out.push(
-    `raw disk (same directory): sequential ${r.options.rawMiB} MiB in 1 MiB writes + fdatasync: median ${fmt(raw)} MB/s ` +
+    `raw disk (same directory): sequential ${r.options.rawMiB} MiB in 1 MiB writes + fdatasync, a new file each run: median ${fmt(raw)} MB/s ` +
       `(runs: ${r.rawDisk.map((d) => fmt(d.mbPerSecond)).join(', ')} MB/s)`,
   );
   const rdkafka = r.generator.name === 'rdkafka';
@@ -674,7 +674,7 @@ async function main(): Promise<number> {
   try {
     const rawDisk: DiskResult[] = [];
     const measureRaw = () => {
-      const d = measureSequentialWriteSync(base, o.rawMiB);
+      const d = measureSequentialWriteSync(base, o.rawMiB, rawDisk.length);
       rawDisk.push(d);
       say(`raw disk: ${o.rawMiB} MiB + fdatasync in ${fmt(d.seconds, 2)} s = ${fmt(d.mbPerSecond)} MB/s`);
     };
