@@ -192,7 +192,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'broker.retentionBytes', default: -1, parse: size(1, 2 ** 53, true), doc: 'Delete oldest segments while a partition is larger (`retention.bytes`); -1 is unlimited.' },
   { key: 'broker.maxMessageBytes', default: 1024 * 1024 + 12, parse: size(64, 2 ** 31 - 1), doc: 'Largest record batch accepted (`max.message.bytes`).' },
   { key: 'broker.indexIntervalBytes', default: 4096, parse: size(1, 2 ** 31 - 1), doc: 'Bytes of log between offset index entries.' },
-  { key: 'broker.fsync', default: 'always', parse: fsync, doc: 'When writes reach the disk before they are acknowledged: `always`, an interval like `200ms`, or `os`.' },
+  { key: 'broker.fsync', default: 'always', parse: fsync, doc: 'When writes reach the disk: `always` before they are acknowledged (one fdatasync covers every write made before it starts); an interval like `200ms` flushes in the background, so a machine crash can lose up to that much of acknowledged data; `os` leaves it to the operating system. A failed flush stops the partition taking writes until the broker restarts and checks the log.' },
   { key: 'broker.retentionCheckIntervalMs', default: 60_000, parse: duration(10), doc: 'How often retention runs.' },
   { key: 'broker.groupInitialRebalanceDelayMs', default: 0, parse: duration(0), doc: 'Wait for more members before the first rebalance of an empty group.' },
   { key: 'broker.groupMinSessionTimeoutMs', default: 6000, parse: duration(1), doc: 'Smallest session timeout a consumer may ask for.' },

@@ -515,3 +515,104 @@ void test('fsync=always and fsync=interval both keep appending and flush on dema
     assert.equal((await readAll(log)).length, 11);
   }
 });
+
+/**
+ * Holds every fdatasync of this process until the test lets it go (or fails it), so that a test can see what happens
+ * while the disk is flushing. The files, the writes and the log are real; only the flush is made to take its time.
+ */
+async function holdDatasyncs(t: TestContext, dir: string): Promise<{ started: () => number; release: (err?: Error) => void; restore: () => void }> {
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: (this: unknown) => Promise<void> };
+  await probe.close();
+  const original = proto.datasync;
+  let started = 0;
+  let gates: Array<{ go: (err?: Error) => void }> = [];
+  proto.datasync = function (this: unknown) {
+    started++;
+    return new Promise<void>((resolve, reject) => {
+      gates.push({ go: (err) => (err ? reject(err) : resolve(original.call(this))) });
+    });
+  };
+  const restore = () => {
+    proto.datasync = original;
+    for (const g of gates) g.go();
+    gates = [];
+  };
+  t.after(restore);
+  return {
+    restore,
+    started: () => started,
+    release: (err) => {
+      const now = gates;
+      gates = [];
+      for (const g of now) g.go(err);
+    },
+  };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+void test('fsync=always: appends that arrive during an fdatasync are written at once and answered after the next one; readers see only synced records', async (t) => {
+  const dir = await tempDir(t);
+  const log = await openLog(t, dir, { fsync: { mode: 'always' } });
+  const disk = await holdDatasyncs(t, dir);
+  const logFile = path.join(dir, (await readdir(dir)).find((n) => n.endsWith('.log'))!);
+  const answered: string[] = [];
+  const idem = (baseSequence: number, value: string): Partial<EncodeBatchOptions> => ({ producerId: 7, producerEpoch: 0, baseSequence, records: [{ key: null, value }] });
+
+  const first = produce(log, [], idem(0, 'first')).then((r) => (answered.push('first'), r));
+  await tick();
+  assert.equal(disk.started(), 1, 'the first append is being synced');
+  const firstBytes = (await stat(logFile)).size;
+  const second = produce(log, [], idem(1, 'second')).then((r) => (answered.push('second'), r));
+  await tick();
+  assert.ok((await stat(logFile)).size > firstBytes, 'the second append is written while the first one is being synced');
+  assert.deepEqual([...answered], [], 'nothing is answered before its fdatasync');
+  assert.equal(log.logEndOffset, 0, 'readers see nothing that is not synced');
+  assert.equal(await log.offsetForTimestamp(0), null, 'nor does a lookup by time');
+
+  disk.release();
+  assert.equal((await first).ok, true);
+  await tick();
+  assert.deepEqual([...answered], ['first'], 'the second waits for an fdatasync that started after it was written');
+  assert.equal(log.logEndOffset, 1);
+  assert.equal(disk.started(), 2);
+  // A retry of the second batch (same producer and sequence) is answered with it, not before.
+  const retry = produce(log, [], idem(1, 'second')).then((r) => (answered.push('retry'), r));
+  await tick();
+  assert.deepEqual([...answered], ['first']);
+
+  disk.release();
+  const [s, r] = await Promise.all([second, retry]);
+  assert.ok(s.ok && r.ok);
+  assert.equal(r.duplicate, true);
+  assert.equal(r.baseOffset, s.baseOffset);
+  assert.deepEqual((await readAll(log)).map((x) => x.value), ['first', 'second']);
+  disk.restore();
+});
+
+void test('fsync=always: a failed fdatasync refuses the appends waiting for it and every later one; the reopened log has what was acknowledged', async (t) => {
+  const dir = await tempDir(t);
+  const first = await PartitionLog.open(dir, { ...BASE_CONFIG, fsync: { mode: 'always' } });
+  await produceOk(first, ['kept']);
+  const disk = await holdDatasyncs(t, dir);
+  const waiting = produce(first, ['lost-1']);
+  await tick();
+  const alsoWaiting = produce(first, ['lost-2']);
+  await tick();
+  disk.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  for (const p of [waiting, alsoWaiting]) {
+    await assert.rejects(p, (err: unknown) => err instanceof BrokerError && err.code === BrokerErrorCode.LOG_IO_FAILED && /fsync of .*EIO/.test(err.message));
+  }
+  await assert.rejects(produce(first, ['after']), (err: unknown) => err instanceof BrokerError && err.code === BrokerErrorCode.LOG_IO_FAILED);
+  assert.equal(first.logEndOffset, 1, 'nothing past the last synced append becomes readable');
+  disk.restore();
+  await first.close();
+
+  const reopened = await openLog(t, dir, { fsync: { mode: 'always' } });
+  const values = (await readAll(reopened)).map((x) => x.value);
+  assert.equal(values[0], 'kept');
+  // What the failed flush covered may or may not have reached the disk; it was never acknowledged either way.
+  assert.ok(values.every((v) => ['kept', 'lost-1', 'lost-2'].includes(v)), values.join(','));
+  assert.deepEqual((await produceOk(reopened, ['next'])).ok, true);
+});

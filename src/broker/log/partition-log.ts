@@ -38,6 +38,10 @@ export type ReadResult = { records: Buffer; outOfRange: boolean };
 
 type QueuedAppend = { records: Buffer; batches: BatchHeader[]; resolve: (r: AppendResult) => void; reject: (err: unknown) => void };
 type PreparedAppend = QueuedAppend & { stored: BatchHeader[]; baseOffset: number; lastOffset: number };
+/** Appends written in one go whose answers wait for an fdatasync (fsync=always); `endOffset` follows their last batch. */
+type SyncGroup = { items: PreparedAppend[]; endOffset: number };
+/** A retried batch found written but not yet synced: answered once `offset` is below the synced end. */
+type DurableWaiter = { offset: number; resolve: () => void; reject: (err: unknown) => void };
 
 const INT32_MAX = 0x7fff_ffff;
 /** Sealed segments whose file handle (and loaded indexes) stay open for readers, per partition. */
@@ -80,7 +84,14 @@ export class PartitionLog {
   private config: LogConfig;
   private readonly clock: Clock;
   private segments: Segment[];
+  /** Offsets below this are acknowledged and readable (under fsync=always: synced). */
   private endOffset: number;
+  /** Offsets below this are written to the active segment; above endOffset only while their fdatasync is pending. */
+  private writtenEnd: number;
+  /** fsync=always: groups written and waiting for the next fdatasync, the one running, and duplicates answered after it. */
+  private syncWaiting: SyncGroup[] = [];
+  private syncRunning: Promise<void> | null = null;
+  private durableWaiters: DurableWaiter[] = [];
   private readonly producers: ProducerState;
   private chain: Promise<unknown> = Promise.resolve();
   private appendQueue: QueuedAppend[] = [];
@@ -101,6 +112,7 @@ export class PartitionLog {
     this.producers = producers;
     this.recovery = recovery;
     this.endOffset = segments.at(-1)!.nextOffset;
+    this.writtenEnd = this.endOffset;
     this.startTimer();
   }
 
@@ -253,6 +265,8 @@ export class PartitionLog {
     } finally {
       this.release(seg);
     }
+    // Batches written but still waiting for their fdatasync are not there yet for readers.
+    if (header.baseOffset >= this.endOffset) return null;
     try {
       const first = (await decodeRecords(batch)).find((r) => r.timestamp >= timestampMs);
       if (first !== undefined) return { offset: first.offset, timestamp: first.timestamp };
@@ -307,6 +321,7 @@ export class PartitionLog {
     this.closed = true;
     this.stopTimer();
     await this.chain;
+    await this.syncsSettled();
     try {
       if (this.broken === null) await this.syncNow();
     } finally {
@@ -351,7 +366,7 @@ export class PartitionLog {
     let group: PreparedAppend[] = [];
     let groupBytes = 0;
     let pending = new Map<number, ProducerEntry>();
-    let next = this.endOffset;
+    let next = this.writtenEnd;
     const writeGroup = async () => {
       if (group.length === 0) return;
       const items = group;
@@ -361,7 +376,7 @@ export class PartitionLog {
         await this.writeAppends(items, next, pending);
       } catch (err) {
         for (const item of items) item.reject(err);
-        next = this.endOffset;
+        next = this.writtenEnd;
       }
       pending = new Map();
     };
@@ -374,6 +389,9 @@ export class PartitionLog {
         const relativeEnd = next + item.batches.reduce((n, h) => n + h.lastOffsetDelta + 1, 0) - 1 - active.baseOffset;
         if (used > 0 && (used + item.records.length > this.config.segmentBytes || relativeEnd > INT32_MAX)) {
           await writeGroup();
+          // A segment is sealed only once everything written to it is synced and answered.
+          await this.syncsSettled();
+          if (this.broken !== null) throw this.broken;
           if (this.active.sizeBytes > 0) await this.roll();
         }
         const local = new Map(pending);
@@ -416,11 +434,14 @@ export class PartitionLog {
       next += h.lastOffsetDelta + 1;
     }
     if (duplicates > 0) {
-      item.resolve(
-        duplicates < batches.length
-          ? { ok: false, errorCode: KafkaErrorCode.DUPLICATE_SEQUENCE_NUMBER, message: 'the request mixes already-written batches with new ones' }
-          : { ok: true, baseOffset: dupBaseOffset, lastOffset: dupLastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: true },
-      );
+      if (duplicates < batches.length) {
+        item.resolve({ ok: false, errorCode: KafkaErrorCode.DUPLICATE_SEQUENCE_NUMBER, message: 'the request mixes already-written batches with new ones' });
+        return null;
+      }
+      const answer = (): void => item.resolve({ ok: true, baseOffset: dupBaseOffset, lastOffset: dupLastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: true });
+      // A retry of a batch whose fdatasync is still running is acknowledged with it, not before.
+      if (dupLastOffset < this.endOffset) answer();
+      else this.durableWaiters.push({ offset: dupLastOffset, resolve: answer, reject: item.reject });
       return null;
     }
     const stored: BatchHeader[] = [];
@@ -436,24 +457,90 @@ export class PartitionLog {
     return { ...item, stored, baseOffset, lastOffset: offset - 1 };
   }
 
-  /** One write (and one fdatasync under fsync=always) for a group of prepared appends, then their answers. */
+  /**
+   * One write for a group of prepared appends, then their answers. Under fsync=always the answers wait for an
+   * fdatasync that starts after the write, and the next group is written while it runs (see startSync).
+   */
   private async writeAppends(items: PreparedAppend[], endOffset: number, pending: Map<number, ProducerEntry>): Promise<void> {
+    const always = this.config.fsync.mode === 'always';
+    // After a change of policy, earlier groups still waiting for their fdatasync are answered first.
+    if (!always) await this.syncsSettled();
     const active = this.active;
     const bytes = items.map((i) => i.records);
     const headers = items.length === 1 ? items[0]!.stored : items.flatMap((i) => i.stored);
-    const always = this.config.fsync.mode === 'always';
     try {
-      await active.append(bytes, headers, this.config.indexIntervalBytes, always);
+      await active.append(bytes, headers, this.config.indexIntervalBytes);
     } catch (err) {
       if (err instanceof Error && err.message.startsWith('invariant violated')) throw err;
       throw ioError(`appending to ${active.paths.log}`, err);
     }
-    this.endOffset = endOffset;
+    this.writtenEnd = endOffset;
     for (const [producerId, entry] of pending) this.producers.set(producerId, entry);
-    if (!always) this.dirty = true;
+    if (always) {
+      this.syncWaiting.push({ items, endOffset });
+      this.startSync();
+      return;
+    }
+    this.dirty = true;
+    this.acknowledge(items, endOffset);
+  }
+
+  /** Makes a written group readable and answers its appends. */
+  private acknowledge(items: readonly PreparedAppend[], endOffset: number): void {
+    this.endOffset = Math.max(this.endOffset, endOffset);
     for (const listener of this.listeners) queueMicrotask(listener);
     for (const item of items) {
       item.resolve({ ok: true, baseOffset: item.baseOffset, lastOffset: item.lastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: false });
+    }
+    if (this.durableWaiters.length > 0) {
+      const ready = this.durableWaiters.filter((w) => w.offset < this.endOffset);
+      this.durableWaiters = this.durableWaiters.filter((w) => w.offset >= this.endOffset);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  /**
+   * fsync=always: one fdatasync of the active segment for every group written before it starts, then their answers.
+   * While it runs, the appends that arrive are written and wait for the next one, so the disk's flush and the next
+   * write overlap instead of taking turns. A failed fdatasync leaves it unknown what reached the disk: the log stops
+   * taking appends (`broken`) and everything waiting is refused; reopening it verifies the tail.
+   */
+  private startSync(): void {
+    if (this.syncRunning !== null || this.syncWaiting.length === 0) return;
+    const groups = this.syncWaiting;
+    this.syncWaiting = [];
+    if (this.broken !== null) {
+      this.refuseWaiting(groups, this.broken);
+      return;
+    }
+    const seg = this.active;
+    this.syncRunning = (async () => {
+      try {
+        await seg.syncLogData();
+      } catch (err) {
+        this.broken ??= ioError(`fsync of ${seg.paths.log}`, err);
+        this.refuseWaiting(groups, this.broken);
+        return;
+      }
+      for (const g of groups) this.acknowledge(g.items, g.endOffset);
+    })().finally(() => {
+      this.syncRunning = null;
+      this.startSync();
+    });
+  }
+
+  private refuseWaiting(groups: readonly SyncGroup[], err: BrokerError): void {
+    for (const g of groups) for (const item of g.items) item.reject(err);
+    const waiters = this.durableWaiters;
+    this.durableWaiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
+  /** Resolves once every written group has had its fdatasync and its answers (or been refused). */
+  private async syncsSettled(): Promise<void> {
+    while (this.syncRunning !== null || this.syncWaiting.length > 0) {
+      if (this.syncRunning === null) this.startSync();
+      await this.syncRunning;
     }
   }
 

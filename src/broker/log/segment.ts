@@ -506,9 +506,9 @@ export class Segment {
 
   /**
    * Appends whole batches (already given their offsets) at the end of the file, then the index entries they earn.
-   * With `syncData` the bytes are fdatasync'ed before they count as committed (fsync=always).
+   * Syncing is the caller's (syncLogData), so that the next append can be written while the disk flushes this one.
    */
-  async append(records: readonly Buffer[], headers: BatchHeader[], indexIntervalBytes: number, syncData: boolean): Promise<void> {
+  async append(records: readonly Buffer[], headers: BatchHeader[], indexIntervalBytes: number): Promise<void> {
     const fh = this.fh;
     assert(fh !== null && this.pinned && this.indexer !== null, 'append goes to the open active segment');
     const start = this.sizeBytes;
@@ -518,7 +518,6 @@ export class Segment {
       // The requests of a group are written from their own buffers, one writev, rather than copied into one.
       if (records.length === 1) await writeFully(fh, records[0]!, start);
       else await writevFully(fh, records, start);
-      if (syncData) await fh.datasync();
     } catch (err) {
       // Leave no half batch behind for the next append to follow.
       await fh.truncate(start).catch(() => {});
@@ -567,6 +566,12 @@ export class Segment {
   private indexWritesDone(): Promise<void> {
     if (this.indexFh !== null) this.flushIndexes();
     return this.indexWrites;
+  }
+
+  /** fdatasync of the log file alone: what an acknowledgement under fsync=always waits for (indexes are rebuilt). */
+  async syncLogData(): Promise<void> {
+    assert(this.fh !== null && this.pinned, 'only the open active segment is synced');
+    await this.fh.datasync();
   }
 
   /** fsync of the log and index files (data only; sizes are covered by fdatasync). */
