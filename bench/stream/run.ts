@@ -301,6 +301,12 @@ type Report = {
   workerBest: number;
   /** How much longer the worker takes per record than the passthrough, sustained: passthroughBest / workerBest - 1. */
   overhead: number;
+  /**
+   * Each round's overhead (its worker run against the passthrough run just before it), in round order, and their
+   * median: the machine's speed drifts over minutes, and a round's two runs are closest in time.
+   */
+  roundOverheads: number[];
+  roundOverheadMedian: number;
   /** The same from start to end, start-up included. */
   passthroughBestStartToEnd: number;
   workerBestStartToEnd: number;
@@ -336,6 +342,9 @@ function printReport(r: Report): void {
     `steps overhead: ${fmt(r.overhead * 100, 1)}% sustained (passthrough/worker = ${fmt(r.passthroughBest / r.workerBest, 2)}; start to end ` +
       `${fmt((r.passthroughBestStartToEnd / r.workerBestStartToEnd - 1) * 100, 1)}%)  target ≤30%: ${verdict(r.overhead <= 0.3)}`,
   );
+  if (r.roundOverheads.length > 1) {
+    out.push(`  per round (worker against the passthrough just before it): ${r.roundOverheads.map((x) => `${fmt(x * 100, 1)}%`).join(', ')}; median ${fmt(r.roundOverheadMedian * 100, 1)}%`);
+  }
   const problems = r.runs.filter((x) => x.errors.length > 0);
   if (problems.length > 0) out.push(`${problems.length} run(s) had problems; see above — their figures do not count`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -406,6 +415,15 @@ async function main(): Promise<number> {
       Math.max(0, ...runs.filter((x) => x.kind === kind && x.errors.length === 0).map(figure));
     const passthroughBest = best('passthrough');
     const workerBest = best('worker');
+    const roundOverheads: number[] = [];
+    for (const w of runs.filter((x) => x.kind === 'worker' && x.errors.length === 0)) {
+      const p = runs.find((x) => x.kind === 'passthrough' && x.round === w.round && x.errors.length === 0);
+      if (p !== undefined && w.sustainedPerSecond > 0) roundOverheads.push(p.sustainedPerSecond / w.sustainedPerSecond - 1);
+    }
+    const sortedOverheads = [...roundOverheads].sort((a, b) => a - b);
+    const mid = sortedOverheads.length >> 1;
+    const roundOverheadMedian =
+      sortedOverheads.length === 0 ? Number.NaN : sortedOverheads.length % 2 === 1 ? sortedOverheads[mid]! : (sortedOverheads[mid - 1]! + sortedOverheads[mid]!) / 2;
     const { dir: _dir, cpuProfDir: _prof, jsonFile: _json, ...shown } = o;
     const report: Report = {
       date: new Date().toISOString(),
@@ -416,6 +434,8 @@ async function main(): Promise<number> {
       passthroughBest,
       workerBest,
       overhead: passthroughBest / workerBest - 1,
+      roundOverheads,
+      roundOverheadMedian,
       passthroughBestStartToEnd: best('passthrough', (r) => r.recordsPerSecond),
       workerBestStartToEnd: best('worker', (r) => r.recordsPerSecond),
     };
