@@ -616,3 +616,39 @@ void test('fsync=always: a failed fdatasync refuses the appends waiting for it a
   assert.ok(values.every((v) => ['kept', 'lost-1', 'lost-2'].includes(v)), values.join(','));
   assert.deepEqual((await produceOk(reopened, ['next'])).ok, true);
 });
+
+void test('a retry that arrives with its original is answered with it, or refused with it when the write fails', async (t) => {
+  const dir = await tempDir(t);
+  const log = await openLog(t, dir);
+  const batch = (value: string): Partial<EncodeBatchOptions> => ({ producerId: 9, producerEpoch: 0, baseSequence: 0, records: [{ key: null, value }] });
+
+  // The write of the group holding the original fails once (a full disk, say).
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const write = proto.write;
+  let failNext = true;
+  proto.write = function (this: unknown, ...args: unknown[]) {
+    if (failNext) {
+      failNext = false;
+      return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    }
+    return write.apply(this, args);
+  };
+  t.after(() => {
+    proto.write = write;
+  });
+  const original = produce(log, [], batch('a'));
+  const retry = produce(log, [], batch('a'));
+  for (const p of [original, retry]) {
+    await assert.rejects(p, (err: unknown) => err instanceof BrokerError && err.code === BrokerErrorCode.LOG_IO_FAILED && /ENOSPC/.test(err.message));
+  }
+  assert.equal(log.logEndOffset, 0);
+
+  // Sent again once the disk has room: written once, and the retry beside it gets the same offsets.
+  const [again, againRetry] = await Promise.all([produce(log, [], batch('a')), produce(log, [], batch('a'))]);
+  assert.ok(again.ok && againRetry.ok);
+  assert.deepEqual([again.baseOffset, again.duplicate], [0, false]);
+  assert.deepEqual([againRetry.baseOffset, againRetry.duplicate], [0, true]);
+  assert.deepEqual((await readAll(log)).map((x) => x.value), ['a']);
+});

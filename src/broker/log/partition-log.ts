@@ -377,6 +377,12 @@ export class PartitionLog {
       } catch (err) {
         for (const item of items) item.reject(err);
         next = this.writtenEnd;
+        // A retry answered "duplicate" of a batch in the group that failed refers to offsets that now go to other data.
+        const orphaned = this.durableWaiters.filter((w) => w.offset >= next);
+        if (orphaned.length > 0) {
+          this.durableWaiters = this.durableWaiters.filter((w) => w.offset < next);
+          for (const w of orphaned) w.reject(err);
+        }
       }
       pending = new Map();
     };
