@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
-import { cpuSeconds, fmt, wallMs, wholeNumber } from '../broker/stats.ts';
+import { cpuSeconds, fmt, median, wallMs, wholeNumber } from '../broker/stats.ts';
 import { scratchDir } from '../scratch.ts';
 import type { StreamJob, StreamJobResult } from './job.ts';
 import { orderRecord, writeCountriesCsv } from './records.ts';
@@ -303,7 +303,7 @@ type Report = {
   overhead: number;
   /**
    * Each round's overhead (its worker run against the passthrough run just before it), in round order, and their
-   * median: the machine's speed drifts over minutes, and a round's two runs are closest in time.
+   * median (nearest rank): the machine's speed drifts over minutes, and a round's two runs are closest in time.
    */
   roundOverheads: number[];
   roundOverheadMedian: number;
@@ -420,10 +420,6 @@ async function main(): Promise<number> {
       const p = runs.find((x) => x.kind === 'passthrough' && x.round === w.round && x.errors.length === 0);
       if (p !== undefined && w.sustainedPerSecond > 0) roundOverheads.push(p.sustainedPerSecond / w.sustainedPerSecond - 1);
     }
-    const sortedOverheads = [...roundOverheads].sort((a, b) => a - b);
-    const mid = sortedOverheads.length >> 1;
-    const roundOverheadMedian =
-      sortedOverheads.length === 0 ? Number.NaN : sortedOverheads.length % 2 === 1 ? sortedOverheads[mid]! : (sortedOverheads[mid - 1]! + sortedOverheads[mid]!) / 2;
     const { dir: _dir, cpuProfDir: _prof, jsonFile: _json, ...shown } = o;
     const report: Report = {
       date: new Date().toISOString(),
@@ -435,7 +431,7 @@ async function main(): Promise<number> {
       workerBest,
       overhead: passthroughBest / workerBest - 1,
       roundOverheads,
-      roundOverheadMedian,
+      roundOverheadMedian: median(roundOverheads),
       passthroughBestStartToEnd: best('passthrough', (r) => r.recordsPerSecond),
       workerBestStartToEnd: best('worker', (r) => r.recordsPerSecond),
     };

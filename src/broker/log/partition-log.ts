@@ -378,11 +378,8 @@ export class PartitionLog {
         for (const item of items) item.reject(err);
         next = this.writtenEnd;
         // A retry answered "duplicate" of a batch in the group that failed refers to offsets that now go to other data.
-        const orphaned = this.durableWaiters.filter((w) => w.offset >= next);
-        if (orphaned.length > 0) {
-          this.durableWaiters = this.durableWaiters.filter((w) => w.offset < next);
-          for (const w of orphaned) w.reject(err);
-        }
+        const failedFrom = next;
+        for (const w of this.takeWaiters((w) => w.offset >= failedFrom)) w.reject(err);
       }
       pending = new Map();
     };
@@ -498,11 +495,18 @@ export class PartitionLog {
     for (const item of items) {
       item.resolve({ ok: true, baseOffset: item.baseOffset, lastOffset: item.lastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: false });
     }
-    if (this.durableWaiters.length > 0) {
-      const ready = this.durableWaiters.filter((w) => w.offset < this.endOffset);
-      this.durableWaiters = this.durableWaiters.filter((w) => w.offset >= this.endOffset);
-      for (const w of ready) w.resolve();
-    }
+    const end = this.endOffset;
+    for (const w of this.takeWaiters((w) => w.offset < end)) w.resolve();
+  }
+
+  /** Removes and returns the retries waiting for a flush that `match` picks. */
+  private takeWaiters(match: (w: DurableWaiter) => boolean): DurableWaiter[] {
+    if (this.durableWaiters.length === 0) return [];
+    const taken: DurableWaiter[] = [];
+    const kept: DurableWaiter[] = [];
+    for (const w of this.durableWaiters) (match(w) ? taken : kept).push(w);
+    this.durableWaiters = kept;
+    return taken;
   }
 
   /**
@@ -537,9 +541,7 @@ export class PartitionLog {
 
   private refuseWaiting(groups: readonly SyncGroup[], err: BrokerError): void {
     for (const g of groups) for (const item of g.items) item.reject(err);
-    const waiters = this.durableWaiters;
-    this.durableWaiters = [];
-    for (const w of waiters) w.reject(err);
+    for (const w of this.takeWaiters(() => true)) w.reject(err);
   }
 
   /** Resolves once every written group has had its fdatasync and its answers (or been refused). */
