@@ -23,21 +23,30 @@ export async function broker(argv: string[]): Promise<number> {
   };
   const config = await loadConfig({ file: values.config as string | undefined, overrides });
   const b = await Broker.start(config.broker);
-  process.stdout.write(`listening on ${b.address}\n`);
-  return runUntilSignal(async () => {
+  return runUntilSignal(`listening on ${b.address}\n`, async () => {
     await b.close();
   });
 }
 
-/** Waits for SIGTERM or SIGINT, then shuts down cleanly; a second signal exits at once. */
-export async function runUntilSignal(shutdown: () => Promise<void>): Promise<number> {
+/**
+ * Prints `readyText` on stdout, waits for SIGTERM or SIGINT, then shuts down cleanly; a second signal exits at once.
+ * The handlers are in place before the text goes out: whoever waits for it (a supervisor, a test) may signal at once.
+ */
+export async function runUntilSignal(readyText: string, shutdown: () => Promise<void>): Promise<number> {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    const first = (s: NodeJS.Signals) => {
+      for (const name of signals) process.off(name, first);
+      resolve(s);
+    };
+    for (const name of signals) process.on(name, first);
+    process.stdout.write(readyText);
   });
-  process.once(signal, () => process.exit(130));
+  const exitNow = () => process.exit(130);
+  for (const name of signals) process.once(name, exitNow);
   process.stderr.write(`${signal}: shutting down\n`);
   await shutdown();
+  for (const name of signals) process.off(name, exitNow);
   process.stderr.write('stopped cleanly\n');
   return 0;
 }

@@ -40,9 +40,8 @@ export async function sink(argv: string[]): Promise<number> {
     await store.close();
     throw err;
   }
-  process.stdout.write(`sink of dataset ${name} started: ${dataset.topics.processed} → ${store.url} (group ${s.groupId})\n`);
   const running = s;
-  return runUntilSignal(async () => {
+  return runUntilSignal(`sink of dataset ${name} started: ${dataset.topics.processed} → ${store.url} (group ${s.groupId})\n`, async () => {
     await running.close();
     await store.close();
     log(`stopped: ${sinkSummary(running)}`);

@@ -56,8 +56,7 @@ export async function stream(argv: string[]): Promise<number> {
     configSource: { configFile: values.config as string | undefined, cwd: process.cwd() },
   });
   const t = dataset.topics;
-  process.stdout.write(`stream worker ${worker.workerId} of dataset ${name} started: ${t.raw} → ${t.processed}, ${t.dlq} (group ${worker.groupId}, status ${worker.statusFile})\n`);
-  return runUntilSignal(async () => {
+  return runUntilSignal(`stream worker ${worker.workerId} of dataset ${name} started: ${t.raw} → ${t.processed}, ${t.dlq} (group ${worker.groupId}, status ${worker.statusFile})\n`, async () => {
     await worker.close();
     const c = worker.counters;
     const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);

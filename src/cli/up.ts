@@ -113,7 +113,7 @@ export async function up(argv: string[]): Promise<number> {
   const catalogLine = line('catalog', `${catalog.url}    (crawled every ${config.catalog.crawlIntervalMs} ms and after each sink commit)`);
   const httpLine = line('http', `http://${http.address}/v1/sql    (try: curl -s http://${http.address}/v1/sql -d '{"sql":"SELECT 42"}')`);
   const pgLine = line('postgres', `${pg.address}    (try: psql -h ${config.server.host} -p ${pg.port} -c 'SELECT 42')`);
-  process.stdout.write(['Oxbow is up.', kafka, ...streams, lake, catalogLine, httpLine, pgLine, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n'));
+  const readyText = ['Oxbow is up.', kafka, ...streams, lake, catalogLine, httpLine, pgLine, line('data', dataDir), 'Press Ctrl-C to stop.', ''].join('\n');
 
   const running = { http, pg, engine };
   // A status line per dataset: on a terminal it refreshes in place; in a log, it is a line of its own.
@@ -125,7 +125,7 @@ export async function up(argv: string[]): Promise<number> {
           if (text.length === 0) return;
           process.stderr.write(tty ? `\r\x1b[K${text.join(' │ ')}` : `${new Date().toISOString()} status: ${text.join(' │ ')}\n`);
         }, statusEveryMs);
-  return runUntilSignal(async () => {
+  return runUntilSignal(readyText, async () => {
     clearInterval(statusTimer);
     if (tty) process.stderr.write('\n');
     // Queries first; then the workers: they finish their outputs and commit through the broker, which must still be
