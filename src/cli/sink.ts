@@ -4,7 +4,7 @@ import { sinkSummary, startSinkFromConfig } from '../sink/index.ts';
 import { openObjectStore } from '../storage/index.ts';
 import { parse, usageError } from './args.ts';
 import { bootstrapBrokers, CLIENT_FLAGS, CLIENT_USAGE } from './client.ts';
-import { runUntilSignal } from './broker.ts';
+import { runUntilSignal } from './service.ts';
 
 const USAGE = `Usage: oxbow sink --dataset <name> [options]
 

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/index.ts';
 import { StreamWorker } from '../stream/index.ts';
 import { parse, usageError } from './args.ts';
 import { bootstrapBrokers, CLIENT_FLAGS, CLIENT_USAGE } from './client.ts';
-import { runUntilSignal } from './broker.ts';
+import { runUntilSignal } from './service.ts';
 
 const USAGE = `Usage: oxbow stream --dataset <name> [options]
        oxbow stream replay <dataset> --from <where>

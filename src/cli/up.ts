@@ -8,7 +8,7 @@ import { sinkSummary, SinkThread } from '../sink/index.ts';
 import { openObjectStore } from '../storage/index.ts';
 import { StreamThread } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
-import { runUntilSignal } from './broker.ts';
+import { runUntilSignal } from './service.ts';
 
 const USAGE = `Usage: oxbow up [--config <file>] [--data-dir <dir>] [--kafka-port <n>] [--http-port <n>] [--pg-port <n>]
 

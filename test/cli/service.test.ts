@@ -3,7 +3,7 @@
 // action of a signal nobody handles yet.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runUntilSignal } from '../../src/cli/broker.ts';
+import { runUntilSignal } from '../../src/cli/service.ts';
 
 void test('the ready line goes out only once SIGTERM and SIGINT are handled; a signal then shuts down cleanly', async () => {
   const ready = 'service started\n';
