@@ -36,7 +36,8 @@ Each run is its own process, with a fresh output topic and consumer group; the b
   --step-threads <n>      the worker's stream.stepThreads: threads running the steps beside its Kafka thread (default 1;
                           0 runs them on that thread)
   --dir <path>            parent of the temporary directory (default the OS temp dir); it is removed at the end
-  --cpu-prof <dir>        run the passthrough and worker processes with --cpu-prof, writing .cpuprofile files to <dir>
+  --cpu-prof <dir>        run the passthrough and worker processes with --cpu-prof, writing .cpuprofile files, one per
+                          thread, to <dir>/<kind>-<run>
   --json <file>           also write every figure as JSON`;
 
 type Options = {
@@ -232,7 +233,8 @@ type RunFigures = {
 
 async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job: StreamJob, outTopic: string, round: number): Promise<RunFigures> {
   const args = [JOB_SCRIPT, JSON.stringify(job)];
-  if (o.cpuProfDir !== null) args.unshift('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${job.mode}-${round}.cpuprofile`);
+  // One directory per run: every thread of the process (the step threads too) writes a profile of its own there.
+  if (o.cpuProfDir !== null) args.unshift('--cpu-prof', '--cpu-prof-dir', path.join(o.cpuProfDir, `${job.mode}-${round}`));
   const { child, stderr } = spawnWithStderr(args, ROOT);
   const next = lineReader(child, `${job.mode} run`, stderr);
   const timeoutMs = Math.max(120_000, o.records / 2);

@@ -19,7 +19,7 @@ export type SourceRecord = {
   timestamp: number | bigint;
 };
 
-export type ProcessedOutcome = { kind: 'processed'; value: Buffer; key: Buffer | null; headers: StreamHeader[] };
+export type ProcessedOutcome = { kind: 'processed'; value: Buffer; key: Buffer | null; headers: readonly StreamHeader[] };
 export type FilteredOutcome = { kind: 'filtered'; rule: string };
 export type DeadLetterOutcome = { kind: 'dead-letter'; code: DeadLetterCode; message: string; step: string; details?: unknown };
 export type Outcome = ProcessedOutcome | FilteredOutcome | DeadLetterOutcome;
@@ -377,7 +377,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
         violations,
       });
     }
-    return { kind: 'processed', value: Buffer.from(json, 'utf8'), key: source.key, headers: [...source.headers] };
+    return { kind: 'processed', value: Buffer.from(json, 'utf8'), key: source.key, headers: source.headers };
   }
 
   function count(outcome: Outcome): Outcome {

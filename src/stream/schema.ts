@@ -1,10 +1,18 @@
 // JSON Schema (draft 2020-12) validation with every violation listed as a path and a problem.
-import { Ajv2020, type ErrorObject, type Format } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type Format, type FormatDefinition } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { isDate, isDateTime, isTime } from './date-time.ts';
 import type { JsonSchema } from './steps.ts';
 
 const addFormats = addFormatsModule.default;
+
+/** date, time and date-time without regular expressions (date-time.ts); they keep ajv-formats' way of comparing. */
+const CHARACTER_FORMATS: Record<string, Format> = {
+  date: { ...(fullFormats.date as FormatDefinition<string>), validate: isDate },
+  time: { ...(fullFormats.time as FormatDefinition<string>), validate: isTime },
+  'date-time': { ...(fullFormats['date-time'] as FormatDefinition<string>), validate: isDateTime },
+};
 
 /**
  * The formats checked by code rather than one regular expression (date, time, date-time, uri, …), each remembering
@@ -12,7 +20,7 @@ const addFormats = addFormatsModule.default;
  * processed schema, and the date-time check is a large part of validating a record; formats are pure functions.
  * Shared by every compiled schema, since the two checks of one record come from different validator instances.
  */
-const REMEMBERING_FORMATS: [string, Format][] = Object.entries(fullFormats).flatMap(([name, format]): [string, Format][] => {
+const REMEMBERING_FORMATS: [string, Format][] = Object.entries({ ...fullFormats, ...CHARACTER_FORMATS }).flatMap(([name, format]): [string, Format][] => {
   const remember = (check: (value: never) => boolean) => {
     let last: unknown;
     let answer = false;

@@ -140,7 +140,7 @@ export function decodeResult(result: StepResult, sources: readonly SourceRecord[
     const kind = result.kinds[i];
     if (kind === PROCESSED) {
       const s = sources[i]!;
-      outcomes[i] = { kind: 'processed', value: out.subarray(start, end), key: s.key, headers: [...s.headers] };
+      outcomes[i] = { kind: 'processed', value: out.subarray(start, end), key: s.key, headers: s.headers };
     } else {
       const note = notes.get(i)!;
       outcomes[i] = kind === FILTERED ? { kind: 'filtered', rule: note[1] } : { kind: 'dead-letter', code: note[1] as DeadLetterCode, message: note[2]!, step: note[3]! };

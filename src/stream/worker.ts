@@ -121,6 +121,8 @@ type Lane = {
 };
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+/** The headers of every record that has none: shared, never changed. */
+const NO_HEADERS: readonly StreamHeader[] = Object.freeze([]);
 type OutputMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 
@@ -297,12 +299,26 @@ export class StreamWorker {
         }
         this.#consumer.on('consumer:group:join', this.#onJoin);
         this.#onJoin();
-        for await (const message of stream) {
-          attempt = 0;
-          this.#accept(message as BufferMessage);
-          while (!this.#closing && this.#overLimits()) await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
-          if (this.#closing) break;
-        }
+        // Records are taken as 'data' events, synchronously as the client decodes them, rather than through an async
+        // iterator (a promise and its turn per record); the stream is paused while too much is in flight.
+        await new Promise<void>((resolve, reject) => {
+          const resume = () => {
+            if (this.#closing) resolve();
+            else if (this.#overLimits()) this.#capacityWaiters.push(resume);
+            else stream.resume();
+          };
+          stream.on('data', (message: BufferMessage) => {
+            attempt = 0;
+            this.#accept(message);
+            if (this.#overLimits() && !stream.isPaused()) {
+              stream.pause();
+              this.#capacityWaiters.push(resume);
+            }
+          });
+          stream.once('error', reject);
+          stream.once('close', () => (this.#closing ? resolve() : reject(new Error('the consumer stream ended'))));
+          stream.once('end', () => (this.#closing ? resolve() : reject(new Error('the consumer stream ended'))));
+        });
         if (!this.#closing) throw new Error('the consumer stream ended');
       } catch (err) {
         if (this.#closing) break;
@@ -339,16 +355,18 @@ export class StreamWorker {
     // After a rebalance the consumer fetches again from the committed offset; what this lane already holds is skipped.
     if (m.offset < lane.nextOffset) return;
     lane.nextOffset = m.offset + 1n;
+    const entries = m.headerEntries;
     const source: SourceRecord = {
       key: m.key ?? null,
       value: m.value ?? null,
-      headers: m.headerEntries.map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
+      headers: entries.length === 0 ? NO_HEADERS : entries.map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
       topic: m.topic,
       partition: m.partition,
       offset: m.offset,
       timestamp: m.timestamp,
     };
-    const bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0) + m.headerEntries.reduce((n, [k, v]) => n + k.length + (v?.length ?? 0), 0);
+    let bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    for (const [k, v] of entries) bytes += k.length + (v?.length ?? 0);
     lane.queue.push({ source, leaderEpoch: m.leaderEpoch, bytes });
     this.#inFlightRecords++;
     this.#inFlightBytes += bytes;
