@@ -5,6 +5,7 @@ import { assert } from '../errors.ts';
 import { processedSchema, SOURCE_FIELD, type ResolvedDataset, type ResolvedStep } from './dataset.ts';
 import { DeadLetterCode } from './errors.ts';
 import { lookupKey, LookupTable, type StreamWarning, type TableData } from './lookup-table.ts';
+import { CarryPlan, type CheckedValues } from './output-check.ts';
 import { compileSchema, describeViolations, type SchemaCheck } from './schema.ts';
 import { isEnrichFailure, type DataRecord, type EnrichContext, type RecordContext, type StreamHeader } from './steps.ts';
 
@@ -57,7 +58,8 @@ export type Pipeline = {
 };
 
 type Running = { record: DataRecord; context: RecordContext };
-type StepResult = { kind: 'next'; record: DataRecord } | FilteredOutcome | DeadLetterOutcome;
+/** `checked`: set by a validate() step, what the output check need not check again (output-check.ts). */
+type StepResult = { kind: 'next'; record: DataRecord; checked?: CheckedValues } | FilteredOutcome | DeadLetterOutcome;
 type StepRunner = (state: Running) => Promise<StepResult> | StepResult;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -302,6 +304,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
   assert(first?.kind === 'parse', 'a resolved dataset starts with its parse step');
   const parseStep = first;
   const runners: StepRunner[] = [];
+  const processed = processedSchema(dataset);
   for (const step of dataset.steps.slice(1)) {
     switch (step.kind) {
       case 'parse':
@@ -309,9 +312,10 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
         break;
       case 'validate': {
         const check = compileSchema(step.schema);
+        const plan = CarryPlan.of(step.schema, processed);
         runners.push(({ record }) => {
           const violations = check(record);
-          if (violations.length === 0) return { kind: 'next', record };
+          if (violations.length === 0) return plan === null ? { kind: 'next', record } : { kind: 'next', record, checked: plan.snapshot(record) };
           return deadLetter(DeadLetterCode.SCHEMA_VIOLATION, step.name, describeViolations(violations), { violations });
         });
         break;
@@ -330,7 +334,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
       }
     }
   }
-  const outputCheck: SchemaCheck = compileSchema(processedSchema(dataset));
+  const outputCheck: SchemaCheck = compileSchema(processed);
   const lastStep = dataset.steps[dataset.steps.length - 1]!.name;
   const counters: StreamCounters = { recordsIn: 0, processed: 0, filtered: {}, deadLettered: {} };
 
@@ -345,22 +349,24 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
       key: source.key,
       headers: source.headers,
     };
-    return runFrom(0, parsed.record, context, source);
+    return runFrom(0, parsed.record, context, source, null);
   }
 
   /** Runs the steps from runners[first] on; goes asynchronous only at a step that returned a promise. */
-  function runFrom(first: number, start: DataRecord, context: RecordContext, source: SourceRecord): Outcome | Promise<Outcome> {
+  function runFrom(first: number, start: DataRecord, context: RecordContext, source: SourceRecord, checkedBefore: CheckedValues | null): Outcome | Promise<Outcome> {
     let record = start;
+    let checked = checkedBefore;
     for (let i = first; i < runners.length; i++) {
       const r = runners[i]!({ record, context });
-      if (r instanceof Promise) return r.then((settled) => (settled.kind === 'next' ? runFrom(i + 1, settled.record, context, source) : settled));
+      if (r instanceof Promise) return r.then((settled) => (settled.kind === 'next' ? runFrom(i + 1, settled.record, context, source, settled.checked ?? checked) : settled));
       if (r.kind !== 'next') return r;
       record = r.record;
+      if (r.checked !== undefined) checked = r.checked;
     }
-    return finish(record, context, source);
+    return finish(record, context, source, checked);
   }
 
-  function finish(record: DataRecord, context: RecordContext, source: SourceRecord): Outcome {
+  function finish(record: DataRecord, context: RecordContext, source: SourceRecord, checked: CheckedValues | null): Outcome {
     // Lineage goes last, so it wins over a field of the same name from the raw record; the check then sees exactly
     // what will be written: the record itself when JSON keeps it as it is, else its JSON round trip (undefined
     // dropped, NaN turned into null, and so on).
@@ -371,7 +377,8 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
     } catch (e) {
       return deadLetter(DeadLetterCode.OUTPUT_SCHEMA_VIOLATION, lastStep, `after step "${lastStep}" the record cannot be written as JSON: ${errorText(e)}`);
     }
-    const violations = outputCheck(isJsonExact(output, 0) ? output : JSON.parse(json));
+    const value = (isJsonExact(output, 0) ? output : JSON.parse(json)) as Record<string, unknown>;
+    const violations = ((checked !== null && checked.plan.checkFor(checked, value)) || outputCheck)(value);
     if (violations.length > 0) {
       return deadLetter(DeadLetterCode.OUTPUT_SCHEMA_VIOLATION, lastStep, `after step "${lastStep}" the record does not match the processed schema: ${describeViolations(violations)}`, {
         violations,
