@@ -67,6 +67,8 @@ export class CarryPlan {
   readonly fields: readonly string[];
   readonly #processed: JsonSchema;
   readonly #variants = new Map<number, SchemaCheck>();
+  #lastMask = 0;
+  #lastCheck: SchemaCheck | null = null;
 
   private constructor(processed: JsonSchema, fields: string[]) {
     this.#processed = processed;
@@ -104,9 +106,12 @@ export class CarryPlan {
     let mask = 0;
     for (let i = 0; i < this.fields.length; i++) {
       const v = checked.values[i];
-      if (v !== NOT_CARRIED && output[this.fields[i]!] === v && Object.hasOwn(output, this.fields[i]!)) mask |= 1 << i;
+      const f = this.fields[i]!;
+      if (v !== NOT_CARRIED && output[f] === v && Object.hasOwn(output, f)) mask |= 1 << i;
     }
     if (mask === 0) return null;
+    // Records of a stream mostly leave the same fields unchanged: the last variant is kept at hand.
+    if (mask === this.#lastMask) return this.#lastCheck;
     let check = this.#variants.get(mask);
     if (check === undefined) {
       if (this.#variants.size >= MAX_VARIANTS) return null;
@@ -115,6 +120,8 @@ export class CarryPlan {
       check = compileSchema({ ...this.#processed, properties });
       this.#variants.set(mask, check);
     }
+    this.#lastMask = mask;
+    this.#lastCheck = check;
     return check;
   }
 }

@@ -281,16 +281,17 @@ function isJsonExact(v: unknown, depth: number): boolean {
  * (OXBOW_STREAM_STEP_FAILED, step "runtime") rather than being lost.
  */
 export function processGuarded(pipeline: Pipeline, source: SourceRecord, log: (line: string) => void): Outcome | Promise<Outcome> {
-  const bug = (err: unknown): Outcome => {
-    log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
-    return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
-  };
   try {
     const outcome = pipeline.processNow(source);
-    return outcome instanceof Promise ? outcome.catch(bug) : outcome;
+    return outcome instanceof Promise ? outcome.catch((err: unknown) => pipelineBug(err, source, log)) : outcome;
   } catch (err) {
-    return bug(err);
+    return pipelineBug(err, source, log);
   }
+}
+
+function pipelineBug(err: unknown, source: SourceRecord, log: (line: string) => void): Outcome {
+  log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
+  return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
 }
 
 /**
