@@ -276,6 +276,15 @@ function isJsonExact(v: unknown, depth: number): boolean {
 }
 
 /**
+ * isJsonExact for the output object that finish() makes by spreading the record: a new plain object holding only
+ * enumerable own properties, so only its values need the walk.
+ */
+function isOutputJsonExact(output: Record<string, unknown>): boolean {
+  for (const k in output) if (!isJsonExact(output[k], 1)) return false;
+  return true;
+}
+
+/**
  * Runs one record through a compiled pipeline as the runtime does, without a promise when every step was synchronous.
  * An exception out of the pipeline is a bug in Oxbow: it is logged, and the record becomes a dead letter
  * (OXBOW_STREAM_STEP_FAILED, step "runtime") rather than being lost.
@@ -378,7 +387,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
     } catch (e) {
       return deadLetter(DeadLetterCode.OUTPUT_SCHEMA_VIOLATION, lastStep, `after step "${lastStep}" the record cannot be written as JSON: ${errorText(e)}`);
     }
-    const value = (isJsonExact(output, 0) ? output : JSON.parse(json)) as Record<string, unknown>;
+    const value = (isOutputJsonExact(output) ? output : JSON.parse(json)) as Record<string, unknown>;
     const violations = ((checked !== null && checked.plan.checkFor(checked, value)) || outputCheck)(value);
     if (violations.length > 0) {
       return deadLetter(DeadLetterCode.OUTPUT_SCHEMA_VIOLATION, lastStep, `after step "${lastStep}" the record does not match the processed schema: ${describeViolations(violations)}`, {
