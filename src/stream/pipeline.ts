@@ -24,6 +24,9 @@ export type ProcessedOutcome = { kind: 'processed'; value: Buffer; key: Buffer |
 export type FilteredOutcome = { kind: 'filtered'; rule: string };
 export type DeadLetterOutcome = { kind: 'dead-letter'; code: DeadLetterCode; message: string; step: string; details?: unknown };
 export type Outcome = ProcessedOutcome | FilteredOutcome | DeadLetterOutcome;
+/** A processed record as its JSON text, before it is encoded: step threads write the text straight into their reply. */
+export type ProcessedText = { kind: 'processed'; json: string; key: Buffer | null; headers: readonly StreamHeader[] };
+export type TextOutcome = ProcessedText | FilteredOutcome | DeadLetterOutcome;
 
 /** Live counts since the pipeline was compiled; recordsIn = processed + filtered + dead-lettered once every process() has settled. */
 export type StreamCounters = {
@@ -53,6 +56,8 @@ export type Pipeline = {
    * Never throws or rejects for bad data; a throw or rejection is a bug in Oxbow.
    */
   processNow(record: SourceRecord): Outcome | Promise<Outcome>;
+  /** Like processNow(), but a processed record comes as its JSON text, not yet encoded as UTF-8. */
+  processText(record: SourceRecord): TextOutcome | Promise<TextOutcome>;
   /** Runs records with up to `concurrency` in flight (default 1); outcomes come back in input order. */
   processBatch(records: readonly SourceRecord[], options?: { concurrency?: number }): Promise<Outcome[]>;
 };
@@ -105,6 +110,10 @@ function parseValue(value: Buffer | null, maxValueBytes: number, step: string): 
     return deadLetter(DeadLetterCode.NOT_AN_OBJECT, step, `the value is JSON but ${kind(parsed)}, not an object`);
   }
   return { kind: 'next', record: parsed as DataRecord };
+}
+
+function encoded(outcome: TextOutcome): Outcome {
+  return outcome.kind === 'processed' ? { kind: 'processed', value: Buffer.from(outcome.json, 'utf8'), key: outcome.key, headers: outcome.headers } : outcome;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -298,7 +307,17 @@ export function processGuarded(pipeline: Pipeline, source: SourceRecord, log: (l
   }
 }
 
-function pipelineBug(err: unknown, source: SourceRecord, log: (line: string) => void): Outcome {
+/** processGuarded for Pipeline.processText. */
+export function processTextGuarded(pipeline: Pipeline, source: SourceRecord, log: (line: string) => void): TextOutcome | Promise<TextOutcome> {
+  try {
+    const outcome = pipeline.processText(source);
+    return outcome instanceof Promise ? outcome.catch((err: unknown) => pipelineBug(err, source, log)) : outcome;
+  } catch (err) {
+    return pipelineBug(err, source, log);
+  }
+}
+
+function pipelineBug(err: unknown, source: SourceRecord, log: (line: string) => void): DeadLetterOutcome {
   log(`bug: the pipeline threw for ${source.topic}/${source.partition}@${source.offset}: ${describeError(err)}`);
   return { kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `internal error in the stream job: ${describeError(err)}`, step: 'runtime' };
 }
@@ -348,7 +367,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
   const lastStep = dataset.steps[dataset.steps.length - 1]!.name;
   const counters: StreamCounters = { recordsIn: 0, processed: 0, filtered: {}, deadLettered: {} };
 
-  function run(source: SourceRecord): Outcome | Promise<Outcome> {
+  function run(source: SourceRecord): TextOutcome | Promise<TextOutcome> {
     const parsed = parseValue(source.value, parseStep.maxValueBytes, parseStep.name);
     if (parsed.kind !== 'next') return parsed;
     const context: RecordContext = {
@@ -363,7 +382,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
   }
 
   /** Runs the steps from runners[first] on; goes asynchronous only at a step that returned a promise. */
-  function runFrom(first: number, start: DataRecord, context: RecordContext, source: SourceRecord, checkedBefore: CheckedValues | null): Outcome | Promise<Outcome> {
+  function runFrom(first: number, start: DataRecord, context: RecordContext, source: SourceRecord, checkedBefore: CheckedValues | null): TextOutcome | Promise<TextOutcome> {
     let record = start;
     let checked = checkedBefore;
     for (let i = first; i < runners.length; i++) {
@@ -376,7 +395,7 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
     return finish(record, context, source, checked);
   }
 
-  function finish(record: DataRecord, context: RecordContext, source: SourceRecord, checked: CheckedValues | null): Outcome {
+  function finish(record: DataRecord, context: RecordContext, source: SourceRecord, checked: CheckedValues | null): TextOutcome {
     // Lineage goes last, so it wins over a field of the same name from the raw record; the check then sees exactly
     // what will be written: the record itself when JSON keeps it as it is, else its JSON round trip (undefined
     // dropped, NaN turned into null, and so on).
@@ -394,20 +413,25 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
         violations,
       });
     }
-    return { kind: 'processed', value: Buffer.from(json, 'utf8'), key: source.key, headers: source.headers };
+    return { kind: 'processed', json, key: source.key, headers: source.headers };
   }
 
-  function count(outcome: Outcome): Outcome {
+  function count(outcome: TextOutcome): TextOutcome {
     if (outcome.kind === 'processed') counters.processed++;
     else if (outcome.kind === 'filtered') counters.filtered[outcome.rule] = (counters.filtered[outcome.rule] ?? 0) + 1;
     else counters.deadLettered[outcome.code] = (counters.deadLettered[outcome.code] ?? 0) + 1;
     return outcome;
   }
 
-  function processNow(source: SourceRecord): Outcome | Promise<Outcome> {
+  function processText(source: SourceRecord): TextOutcome | Promise<TextOutcome> {
     counters.recordsIn++;
     const outcome = run(source);
     return outcome instanceof Promise ? outcome.then(count) : count(outcome);
+  }
+
+  function processNow(source: SourceRecord): Outcome | Promise<Outcome> {
+    const outcome = processText(source);
+    return outcome instanceof Promise ? outcome.then(encoded) : encoded(outcome);
   }
 
   async function processRecord(source: SourceRecord): Promise<Outcome> {
@@ -430,5 +454,5 @@ export async function compilePipeline(dataset: ResolvedDataset, options: Pipelin
     return outcomes;
   }
 
-  return { dataset, counters, process: processRecord, processNow, processBatch };
+  return { dataset, counters, process: processRecord, processNow, processText, processBatch };
 }

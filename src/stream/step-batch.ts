@@ -1,7 +1,7 @@
 // How a slice of raw records travels to a step thread and how its outcomes come back: a few flat arrays each way,
 // moved (not copied) between threads, instead of one cloned object per record. Both sides of step-pool.ts use it.
 import type { DeadLetterCode } from './errors.ts';
-import type { Outcome, SourceRecord } from './pipeline.ts';
+import type { Outcome, SourceRecord, TextOutcome } from './pipeline.ts';
 import type { StreamHeader } from './steps.ts';
 
 /** Records of one slice: values and keys packed in `data`, four numbers per record in `index`. */
@@ -97,12 +97,15 @@ export function decodeJob(job: StepJob): SourceRecord[] {
   return sources;
 }
 
-/** Packs a job's outcomes (in record order) for the way back. */
-export function encodeResult(id: number, outcomes: readonly Outcome[]): { result: StepResult; transfer: ArrayBuffer[] } {
+/**
+ * Packs a job's outcomes (in record order) for the way back. Processed records are written as UTF-8 straight from
+ * their JSON text into one buffer, sized for ASCII and grown when a text needs more bytes than it has characters.
+ */
+export function encodeResult(id: number, outcomes: readonly TextOutcome[]): { result: StepResult; transfer: ArrayBuffer[] } {
   const n = outcomes.length;
-  let bytes = 0;
-  for (const o of outcomes) if (o.kind === 'processed') bytes += o.value.length;
-  const out = new Uint8Array(bytes);
+  let chars = 0;
+  for (const o of outcomes) if (o.kind === 'processed') chars += o.json.length;
+  let out: Buffer<ArrayBuffer> = Buffer.allocUnsafeSlow(chars);
   const kinds = new Uint8Array(n);
   const ends = new Int32Array(n);
   const notes: StepResult['notes'] = [];
@@ -111,8 +114,13 @@ export function encodeResult(id: number, outcomes: readonly Outcome[]): { result
     const o = outcomes[i]!;
     if (o.kind === 'processed') {
       kinds[i] = PROCESSED;
-      out.set(o.value, at);
-      at += o.value.length;
+      const text = o.json;
+      // A UTF-8 character takes at most 3 bytes per UTF-16 unit; below that margin the exact size decides.
+      if (out.length - at < 3 * text.length) {
+        const need = at + Buffer.byteLength(text, 'utf8');
+        if (need > out.length) out = grow(out, at, need);
+      }
+      at += out.write(text, at, 'utf8');
     } else if (o.kind === 'filtered') {
       kinds[i] = FILTERED;
       notes.push([i, o.rule]);
@@ -122,7 +130,15 @@ export function encodeResult(id: number, outcomes: readonly Outcome[]): { result
     }
     ends[i] = at;
   }
-  return { result: { id, kinds, out, ends, notes }, transfer: [out.buffer, kinds.buffer, ends.buffer] };
+  const packed = new Uint8Array(out.buffer, 0, at);
+  return { result: { id, kinds, out: packed, ends, notes }, transfer: [out.buffer, kinds.buffer, ends.buffer] };
+}
+
+/** A buffer of at least `need` bytes (at least twice `buffer`'s) holding `buffer`'s first `used` bytes. */
+function grow(buffer: Buffer<ArrayBuffer>, used: number, need: number): Buffer<ArrayBuffer> {
+  const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * buffer.length));
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
 }
 
 /**

@@ -2,7 +2,7 @@
 // slices of records it is sent and send their outcomes back, until told to close.
 import { parentPort, workerData } from 'node:worker_threads';
 import { OxbowError } from '../errors.ts';
-import { compilePipeline, processGuarded, type Outcome, type Pipeline } from './pipeline.ts';
+import { compilePipeline, processTextGuarded, type Pipeline, type TextOutcome } from './pipeline.ts';
 import { decodeJob, encodeResult, type StepJob } from './step-batch.ts';
 import type { StepThreadInput, StepThreadMessage } from './step-pool.ts';
 import { loadThreadDataset } from './thread.ts';
@@ -13,10 +13,10 @@ const send = (m: StepThreadMessage, transfer: ArrayBuffer[] = []) => port.postMe
 
 async function run(pipeline: Pipeline, job: StepJob): Promise<void> {
   const sources = decodeJob(job);
-  const outcomes = new Array<Outcome>(sources.length);
+  const outcomes = new Array<TextOutcome>(sources.length);
   const log = (line: string) => send({ type: 'log', line });
   for (let i = 0; i < sources.length; i++) {
-    const outcome = processGuarded(pipeline, sources[i]!, log);
+    const outcome = processTextGuarded(pipeline, sources[i]!, log);
     outcomes[i] = outcome instanceof Promise ? await outcome : outcome;
   }
   const { result, transfer } = encodeResult(job.id, outcomes);
