@@ -43,6 +43,7 @@ their own processes (librdkafka producers and a consumer built from bench/broker
   --soak-gb <n>           log size the soak run reaches, in GB (default 5.5)
   --soak-minutes <n>      upper bound on the soak run (default 10)
   --dir <path>            parent of the temporary directory (default the OS temp dir); it is removed at the end
+  --page-cache <mode>     broker.pageCache of the broker: recent (the default) or os
   --broker-cpu-prof <dir> run the broker with --cpu-prof, writing .cpuprofile files to <dir>
   --json <file>           also write every figure as JSON`;
 
@@ -63,8 +64,16 @@ type Options = {
   soakMs: number;
   dir: string;
   cpuProfDir: string | null;
+  /** broker.pageCache, or null for the broker's default. */
+  pageCache: 'recent' | 'os' | null;
   jsonFile: string | null;
 };
+
+function pageCacheOption(raw: string | undefined): 'recent' | 'os' | null {
+  if (raw === undefined) return null;
+  if (raw !== 'recent' && raw !== 'os') throw new Error(`--page-cache takes recent or os, got ${JSON.stringify(raw)}`);
+  return raw;
+}
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -92,6 +101,7 @@ function parseOptions(argv: string[]): Options | null {
       'soak-minutes': { type: 'string' },
       dir: { type: 'string' },
       'broker-cpu-prof': { type: 'string' },
+      'page-cache': { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -121,6 +131,7 @@ function parseOptions(argv: string[]): Options | null {
     soakMs: positiveNumber('soak-minutes', values['soak-minutes'], 10) * 60_000,
     dir: values.dir ?? os.tmpdir(),
     cpuProfDir: values['broker-cpu-prof'] === undefined ? null : path.resolve(values['broker-cpu-prof']),
+    pageCache: pageCacheOption(values['page-cache']),
     jsonFile: values.json ?? null,
   };
 }
@@ -208,13 +219,16 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
 
 type BrokerProcess = { child: ChildProcess; pid: number; address: string; dataDir: string; stderr: () => string };
 
-async function startBroker(base: string, label: string, fsync: string, cpuProfDir: string | null): Promise<BrokerProcess> {
+async function startBroker(base: string, label: string, fsync: string, pageCache: 'recent' | 'os' | null, cpuProfDir: string | null): Promise<BrokerProcess> {
   const dataDir = path.join(base, `data-${label}`);
   const args = [OXBOW_BIN, 'broker', '--port', '0', '--data-dir', dataDir];
-  if (fsync !== 'always') {
-    // The default policy needs no file; others go through a lake declaration, the way a user sets them.
+  const settings: Record<string, string> = {};
+  if (fsync !== 'always') settings.fsync = fsync;
+  if (pageCache !== null) settings.pageCache = pageCache;
+  if (Object.keys(settings).length > 0) {
+    // The defaults need no file; other settings go through a lake declaration, the way a user sets them.
     const configFile = path.join(base, `oxbow-${label}.config.mjs`);
-    writeFileSync(configFile, `export default { broker: { fsync: ${JSON.stringify(fsync)} } };\n`);
+    writeFileSync(configFile, `export default { broker: ${JSON.stringify(settings)} };\n`);
     args.push('--config', configFile);
   }
   if (cpuProfDir !== null) {
@@ -507,7 +521,7 @@ function say(line: string): void {
 
 async function runPolicy(o: Options, gen: Generator, base: string, fsync: string): Promise<PolicyFigures> {
   const label = fsync.replace(/[^\w]/g, '');
-  const b = await startBroker(base, label, fsync, o.cpuProfDir);
+  const b = await startBroker(base, label, fsync, o.pageCache, o.cpuProfDir);
   const rss = new RssSampler(b.pid, 250);
   try {
     const sizes: SizeFigures[] = [];
@@ -551,7 +565,7 @@ async function runPolicy(o: Options, gen: Generator, base: string, fsync: string
 
 async function runSoak(o: Options, gen: Generator, base: string): Promise<SoakFigures> {
   const fsync = 'always';
-  const b = await startBroker(base, 'soak', fsync, null);
+  const b = await startBroker(base, 'soak', fsync, o.pageCache, null);
   const rss = new RssSampler(b.pid, 250);
   try {
     await createTopic(b.address, 'bench.soak', o.partitions);
@@ -622,7 +636,7 @@ function printReport(r: Report): void {
   );
   for (const p of r.policies) {
     out.push('');
-    out.push(`broker.fsync=${p.fsync}${p.fsync === 'always' ? ' (the default)' : ''}`);
+    out.push(`broker.fsync=${p.fsync}${p.fsync === 'always' ? ' (the default)' : ''}, broker.pageCache=${r.options.pageCache ?? 'recent (the default)'}`);
     for (const s of p.sizes) {
       const name = s.recordBytes === 1024 ? '1KiB' : `${s.recordBytes}B`;
       const ratio = s.produce.mbPerSecond / raw;

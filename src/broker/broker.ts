@@ -155,7 +155,7 @@ export class Broker {
     const unlock = await lockDataDir(config.dataDir);
     let topics: TopicStore;
     try {
-      topics = await TopicStore.open(config);
+      topics = await TopicStore.open(config, log);
     } catch (err) {
       await unlock();
       throw err;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BrokerConfig } from '../config/index.ts';
 import { BrokerError, BrokerErrorCode } from './errors.ts';
 import { PartitionLog, type LogConfig } from './log/index.ts';
+import { PageCacheDropper } from './log/page-cache.ts';
 
 /** Topic settings a client may set, by their Kafka names. */
 export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes', 'segment.bytes', 'max.message.bytes'] as const;
@@ -54,20 +55,24 @@ export class TopicStore {
   private readonly dir: string;
   private readonly broker: BrokerConfig;
   private readonly creating = new Map<string, Promise<Topic>>();
+  readonly pageCache: PageCacheDropper;
+  private readonly dropCache: ((file: string) => void) | undefined;
 
-  private constructor(dir: string, broker: BrokerConfig) {
+  private constructor(dir: string, broker: BrokerConfig, log: (line: string) => void) {
     this.dir = dir;
     this.broker = broker;
+    this.pageCache = new PageCacheDropper({ mode: broker.pageCache, log });
+    this.dropCache = this.pageCache.enabled ? (file) => this.pageCache.drop(file) : undefined;
   }
 
-  static async open(broker: BrokerConfig): Promise<TopicStore> {
+  static async open(broker: BrokerConfig, log: (line: string) => void = () => undefined): Promise<TopicStore> {
     const dir = path.join(broker.dataDir, 'topics');
     try {
       await mkdir(dir, { recursive: true });
     } catch (cause) {
       throw new BrokerError(BrokerErrorCode.DATA_DIR_UNUSABLE, `cannot create data directory ${dir}: ${(cause as Error).message}`, { cause });
     }
-    const store = new TopicStore(dir, broker);
+    const store = new TopicStore(dir, broker, log);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       if (entry.name.endsWith('.deleted')) {
@@ -97,6 +102,7 @@ export class TopicStore {
       maxMessageBytes: config['max.message.bytes'] ?? this.broker.maxMessageBytes,
       fsync: this.broker.fsync,
       indexIntervalBytes: this.broker.indexIntervalBytes,
+      ...(this.dropCache === undefined ? {} : { dropCache: this.dropCache }),
     };
   }
 
@@ -199,6 +205,7 @@ export class TopicStore {
 
   async close(): Promise<void> {
     for (const t of this.topics.values()) for (const p of t.partitions) await p.close();
+    await this.pageCache.close();
     this.topics.clear();
   }
 }

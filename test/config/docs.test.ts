@@ -72,7 +72,7 @@ test('each documented default, written in oxbow.config.ts, gives the default the
 test('human units in the generated defaults', () => {
   const byKey = new Map(SETTINGS.map((s) => [s.key, defaultCell(formatDefault(s))]));
   assert.equal(byKey.get('broker.retentionMs'), '`7d`');
-  assert.equal(byKey.get('broker.segmentBytes'), '`1GiB`');
+  assert.equal(byKey.get('broker.segmentBytes'), '`128MiB`');
   assert.equal(byKey.get('broker.maxRequestBytes'), '`100MiB`');
   assert.equal(byKey.get('broker.retentionBytes'), '`-1` (unlimited)');
   assert.equal(byKey.get('broker.connectionsMaxIdleMs'), '`10min`');

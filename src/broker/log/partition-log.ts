@@ -26,6 +26,8 @@ export type LogConfig = {
   maxMessageBytes: number;
   fsync: FsyncPolicy;
   indexIntervalBytes: number;
+  /** Called with the log file of a segment that readers have most likely left behind (see page-cache.ts). */
+  dropCache?: (file: string) => void;
 };
 
 export type Clock = { now(): number };
@@ -46,6 +48,8 @@ type DurableWaiter = { offset: number; resolve: () => void; reject: (err: unknow
 const INT32_MAX = 0x7fff_ffff;
 /** Sealed segments whose file handle (and loaded indexes) stay open for readers, per partition. */
 const MAX_OPEN_SEALED_SEGMENTS = 4;
+/** A segment's page cache is dropped behind a reader at most this often, when readers at different places take turns. */
+const DROP_BEHIND_INTERVAL_MS = 1000;
 /** Producer state is rebuilt from the last segment, plus the one before when the last holds less than this. */
 const PRODUCER_STATE_SCAN_BYTES = 8 << 20;
 const EMPTY = Buffer.alloc(0);
@@ -235,6 +239,7 @@ export class PartitionLog {
         if (found === null) continue;
         const n = Math.min(Math.max(found.header.byteLength, maxBytes), segEnd - found.pos);
         const data = await seg.readAt(fh, found.pos, n);
+        this.dropBehind(seg);
         return { records: data.subarray(0, wholeBatchesBefore(data, end)), outOfRange: false };
       } catch (err) {
         if (err instanceof Error && err.message.startsWith('invariant violated')) throw err;
@@ -562,11 +567,35 @@ export class PartitionLog {
       this.segments.push(seg);
       this.openSealed.add(old);
       this.evict();
+      // The segment before the one just sealed: a reader near the end of the log is in the last two.
+      const behind = this.segments[this.segments.length - 3];
+      if (behind !== undefined) this.dropCache(behind);
       return seg;
     } catch (err) {
       this.broken = ioError(`rolling a new segment at offset ${this.endOffset} in ${this.dir}`, err);
       throw this.broken;
     }
+  }
+
+  private dropCache(seg: Segment): void {
+    if (this.config.dropCache === undefined) return;
+    seg.cachedSinceDrop = false;
+    seg.lastCacheDropMs = Date.now();
+    this.config.dropCache(seg.paths.log);
+  }
+
+  /**
+   * A reader catching up has just read `seg` (older than the last two segments), so the segment before it is behind
+   * that reader: its pages are dropped too, and the next reads recycle that memory instead of taking fresh pages.
+   */
+  private dropBehind(seg: Segment): void {
+    seg.cachedSinceDrop = true;
+    if (this.config.dropCache === undefined) return;
+    // Looked up again: retention may have removed segments while the read was waiting.
+    const i = this.segments.indexOf(seg);
+    if (i < 1 || i >= this.segments.length - 2) return;
+    const behind = this.segments[i - 1]!;
+    if (behind.cachedSinceDrop && Date.now() - behind.lastCacheDropMs >= DROP_BEHIND_INTERVAL_MS) this.dropCache(behind);
   }
 
   private async syncNow(): Promise<void> {

@@ -330,6 +330,9 @@ export class Segment {
   /** The active segment keeps its handles open for its whole life. */
   pinned = false;
   deleted = false;
+  /** Page cache bookkeeping (partition-log.ts, dropCache): read since its pages were last dropped, and when that was. */
+  cachedSinceDrop = true;
+  lastCacheDropMs = 0;
 
   private fh: FileHandle | null = null;
   private opening: Promise<FileHandle> | null = null;
