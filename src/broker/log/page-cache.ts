@@ -9,22 +9,36 @@
 // them before they are handed back to the host. The newest sealed segment and the active one stay cached, so a
 // consumer reading near the end of the log still reads from memory.
 //
-// How: posix_fadvise(POSIX_FADV_DONTNEED) over the whole file, which Node does not expose; `dd iflag=nocache count=0`
-// (GNU coreutils) makes exactly that call without reading anything. One dd at a time; these are hints, so a request
-// that fails is logged once and otherwise ignored, and a missing dd turns the dropping off.
-import { spawn } from 'node:child_process';
+// How: posix_fadvise(POSIX_FADV_DONTNEED) over the whole file, which Node does not expose; `dd iflag=nocache
+// count=0` (GNU coreutils) makes exactly that call without reading anything. The broker does not start a process per
+// file (a spawn holds its event loop for milliseconds): one long-lived shell reads file names on its standard input,
+// runs dd for each and answers with a line per file. These are hints: a failure is logged once and otherwise
+// ignored, and a missing dd or shell turns the dropping off.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 
-/** Pending requests beyond this are forgotten (oldest first): dropping is a hint, never a backlog. */
+/** Requests not yet answered beyond this are not sent (dropping is a hint, never a backlog). */
 const MAX_PENDING = 256;
+/** dd's exit status when the shell cannot find or run it. */
+const NOT_FOUND = new Set([126, 127]);
 
 export type PageCacheMode = 'recent' | 'os';
+
+/** Reads one path per line; answers `<dd exit status> <its first line of errors>` per line. */
+function helperScript(command: string): string {
+  return `while IFS= read -r f; do e=$(${command} if="$f" iflag=nocache count=0 status=none 2>&1); s=$?; printf '%s %s\\n' "$s" "$(printf '%s' "$e" | head -n 1)"; done`;
+}
 
 export class PageCacheDropper {
   readonly #log: (line: string) => void;
   readonly #command: string;
   #enabled: boolean;
-  #pending: string[] = [];
-  #running: Promise<void> | null = null;
+  #helper: ChildProcessByStdio<Writable, Readable, null> | null = null;
+  /** Files sent to the helper and not yet answered, in order. */
+  #inFlight: string[] = [];
+  #idleWaiters: (() => void)[] = [];
   #warned = false;
   /** Files dropped so far (for status and tests). */
   dropped = 0;
@@ -41,56 +55,82 @@ export class PageCacheDropper {
 
   /** Asks for the cached pages of `file` to be dropped, soon; returns at once. */
   drop(file: string): void {
-    if (!this.#enabled || this.#pending.includes(file)) return;
-    this.#pending.push(file);
-    if (this.#pending.length > MAX_PENDING) this.#pending.shift();
-    this.#running ??= this.#drain();
+    if (!this.#enabled || file.includes('\n') || this.#inFlight.length >= MAX_PENDING) return;
+    const helper = this.#start();
+    if (helper === null) return;
+    this.#inFlight.push(file);
+    // Answers still to come keep the process alive; an idle helper does not.
+    (helper.stdout as Socket).ref();
+    helper.stdin.write(`${file}\n`);
   }
 
-  /** Resolves once every request made so far has been tried. */
-  async idle(): Promise<void> {
-    while (this.#running !== null) await this.#running;
+  /** Resolves once every request made so far has been answered (or the helper has gone). */
+  idle(): Promise<void> {
+    if (this.#inFlight.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Forgets what is pending and waits for the request being tried. */
+  /** Stops the helper once it has answered what it was sent. */
   async close(): Promise<void> {
-    this.#pending = [];
+    this.#enabled = false;
+    const helper = this.#helper;
+    if (helper === null) return;
     await this.idle();
+    const exited = new Promise<void>((resolve) => helper.once('close', () => resolve()));
+    helper.stdin.end();
+    const timer = setTimeout(() => helper.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
   }
 
-  async #drain(): Promise<void> {
-    try {
-      for (let file = this.#pending.shift(); file !== undefined && this.#enabled; file = this.#pending.shift()) {
-        await this.#dropOne(file);
-      }
-    } finally {
-      this.#running = null;
-    }
-  }
-
-  #dropOne(file: string): Promise<void> {
-    return new Promise((resolve) => {
-      let stderr = '';
-      const child = spawn(this.#command, [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (d: string) => {
-        if (stderr.length < 1000) stderr += d;
-      });
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        this.#enabled = false;
-        this.#pending = [];
-        this.#log(`page cache: cannot run ${this.#command} (${err.code ?? err.message}), so old segments stay in the page cache; set broker.pageCache=os to leave it to the OS`);
-        resolve();
-      });
-      child.on('close', (code) => {
-        if (code === 0) this.dropped++;
-        // A segment deleted by retention in the meantime is not a problem worth a line.
-        else if (code !== null && !this.#warned && !/No such file/i.test(stderr)) {
-          this.#warned = true;
-          this.#log(`page cache: ${this.#command} could not drop the cache of ${file} (exit ${code}: ${stderr.trim() || 'no message'}); further failures are not logged`);
-        }
-        resolve();
-      });
+  #start(): ChildProcessByStdio<Writable, Readable, null> | null {
+    if (this.#helper !== null) return this.#helper;
+    const helper = spawn('sh', ['-c', helperScript(this.#command)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.#helper = helper;
+    // An idle helper never keeps the broker's process alive.
+    helper.unref();
+    (helper.stdin as Socket).unref();
+    (helper.stdout as Socket).unref();
+    const lines = createInterface({ input: helper.stdout });
+    lines.on('line', (line) => this.#answer(line));
+    helper.stdin.on('error', () => undefined); // a helper that died is reported by 'close'
+    helper.on('error', (err: NodeJS.ErrnoException) => this.#stop(`cannot run sh (${err.code ?? err.message})`));
+    helper.on('close', (code) => {
+      if (this.#enabled) this.#stop(`its helper shell exited (${code ?? 'killed'})`);
+      this.#helper = null;
+      this.#settleAll();
     });
+    return helper;
+  }
+
+  #answer(line: string): void {
+    const file = this.#inFlight.shift();
+    const space = line.indexOf(' ');
+    const status = Number(space < 0 ? line : line.slice(0, space));
+    const message = space < 0 ? '' : line.slice(space + 1).trim();
+    if (status === 0) this.dropped++;
+    else if (NOT_FOUND.has(status)) this.#stop(`cannot run ${this.#command} (${message || `exit ${status}`})`);
+    // A segment deleted by retention in the meantime is not a problem worth a line.
+    else if (!this.#warned && !/No such file/i.test(message)) {
+      this.#warned = true;
+      this.#log(`page cache: ${this.#command} could not drop the cache of ${file ?? '?'} (exit ${status}: ${message || 'no message'}); further failures are not logged`);
+    }
+    if (this.#inFlight.length === 0) this.#settleAll();
+  }
+
+  #stop(why: string): void {
+    if (!this.#enabled) return;
+    this.#enabled = false;
+    this.#log(`page cache: ${why}, so old segments stay in the page cache; set broker.pageCache=os to leave it to the OS`);
+    this.#helper?.stdin.end();
+  }
+
+  #settleAll(): void {
+    if (this.#helper === null) this.#inFlight = [];
+    if (this.#inFlight.length > 0) return;
+    (this.#helper?.stdout as Socket | undefined)?.unref();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
   }
 }
