@@ -36,6 +36,8 @@ export class PageCacheDropper {
   readonly #command: string;
   #enabled: boolean;
   #helper: ChildProcessByStdio<Writable, Readable, null> | null = null;
+  /** Settles when the current helper has exited. */
+  #helperGone: Promise<void> = Promise.resolve();
   /** Files sent to the helper and not yet answered, in order. */
   #inFlight: string[] = [];
   #idleWaiters: (() => void)[] = [];
@@ -75,11 +77,11 @@ export class PageCacheDropper {
     this.#enabled = false;
     const helper = this.#helper;
     if (helper === null) return;
+    const gone = this.#helperGone;
     await this.idle();
-    const exited = new Promise<void>((resolve) => helper.once('close', () => resolve()));
     helper.stdin.end();
     const timer = setTimeout(() => helper.kill('SIGKILL'), 2000);
-    await exited;
+    await gone;
     clearTimeout(timer);
   }
 
@@ -87,6 +89,10 @@ export class PageCacheDropper {
     if (this.#helper !== null) return this.#helper;
     const helper = spawn('sh', ['-c', helperScript(this.#command)], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.#helper = helper;
+    this.#helperGone = new Promise((resolve) => {
+      helper.once('close', () => resolve());
+      helper.once('error', () => resolve()); // a shell that could not start
+    });
     // An idle helper never keeps the broker's process alive.
     helper.unref();
     (helper.stdin as Socket).unref();
@@ -94,7 +100,11 @@ export class PageCacheDropper {
     const lines = createInterface({ input: helper.stdout });
     lines.on('line', (line) => this.#answer(line));
     helper.stdin.on('error', () => undefined); // a helper that died is reported by 'close'
-    helper.on('error', (err: NodeJS.ErrnoException) => this.#stop(`cannot run sh (${err.code ?? err.message})`));
+    helper.on('error', (err: NodeJS.ErrnoException) => {
+      this.#stop(`cannot run sh (${err.code ?? err.message})`);
+      this.#helper = null;
+      this.#settleAll();
+    });
     helper.on('close', (code) => {
       if (this.#enabled) this.#stop(`its helper shell exited (${code ?? 'killed'})`);
       this.#helper = null;
