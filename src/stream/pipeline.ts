@@ -299,15 +299,11 @@ function isOutputJsonExact(output: Record<string, unknown>): boolean {
  * (OXBOW_STREAM_STEP_FAILED, step "runtime") rather than being lost.
  */
 export function processGuarded(pipeline: Pipeline, source: SourceRecord, log: (line: string) => void): Outcome | Promise<Outcome> {
-  try {
-    const outcome = pipeline.processNow(source);
-    return outcome instanceof Promise ? outcome.catch((err: unknown) => pipelineBug(err, source, log)) : outcome;
-  } catch (err) {
-    return pipelineBug(err, source, log);
-  }
+  const outcome = processTextGuarded(pipeline, source, log);
+  return outcome instanceof Promise ? outcome.then(encoded) : encoded(outcome);
 }
 
-/** processGuarded for Pipeline.processText. */
+/** processGuarded with a processed record as its JSON text (Pipeline.processText), as step threads send it back. */
 export function processTextGuarded(pipeline: Pipeline, source: SourceRecord, log: (line: string) => void): TextOutcome | Promise<TextOutcome> {
   try {
     const outcome = pipeline.processText(source);
