@@ -55,7 +55,7 @@ export class TopicStore {
   private readonly dir: string;
   private readonly broker: BrokerConfig;
   private readonly creating = new Map<string, Promise<Topic>>();
-  readonly pageCache: PageCacheDropper;
+  private readonly pageCache: PageCacheDropper;
   private readonly dropCache: ((file: string) => void) | undefined;
 
   private constructor(dir: string, broker: BrokerConfig, log: (line: string) => void) {

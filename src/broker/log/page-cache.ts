@@ -42,7 +42,7 @@ export class PageCacheDropper {
   #inFlight: string[] = [];
   #idleWaiters: (() => void)[] = [];
   #warned = false;
-  /** Files dropped so far (for status and tests). */
+  /** Files whose cache was dropped so far. */
   dropped = 0;
 
   constructor(options: { mode: PageCacheMode; log: (line: string) => void; command?: string }) {
@@ -59,7 +59,6 @@ export class PageCacheDropper {
   drop(file: string): void {
     if (!this.#enabled || file.includes('\n') || this.#inFlight.length >= MAX_PENDING) return;
     const helper = this.#start();
-    if (helper === null) return;
     this.#inFlight.push(file);
     // Answers still to come keep the process alive; an idle helper does not.
     (helper.stdout as Socket).ref();
@@ -85,7 +84,7 @@ export class PageCacheDropper {
     clearTimeout(timer);
   }
 
-  #start(): ChildProcessByStdio<Writable, Readable, null> | null {
+  #start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.#helper !== null) return this.#helper;
     const helper = spawn('sh', ['-c', helperScript(this.#command)], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.#helper = helper;
