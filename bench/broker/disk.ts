@@ -1,7 +1,7 @@
 // Baselines of the disk under the broker's data directory: sequential write bandwidth (1 MiB writes, then one
 // fdatasync) and the latency of write + fdatasync appends at a fixed rate.
 import { randomFillSync } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { MB, MiB, percentile } from './stats.ts';
@@ -42,6 +42,10 @@ export type AppendLatencyResult = { appends: number; p50Ms: number; p99Ms: numbe
  * The disk's own answer to the latency run: `chunkBytes` appended to one of `files` files every `intervalMs`
  * (round-robin), each write followed by an fdatasync of that file, timed from the moment it was scheduled. This is
  * what an acks=all append costs the broker at that rate before any protocol or client work.
+ *
+ * The files stay until the caller removes `dir` at the end. Deleting gigabytes here would hand the broker run that
+ * follows the file system's work of freeing them: on ext4 mounted with `discard` (as these machines' root is), the
+ * journal commits that fdatasync waits for then carry the discards of every freed extent, for a second or more.
  */
 export async function measureAppendLatency(
   dir: string,
@@ -74,7 +78,6 @@ export async function measureAppendLatency(
     await Promise.all(chains);
   } finally {
     for (const fh of handles) await fh.close();
-    rmSync(sub, { recursive: true, force: true });
   }
   latencies.sort((a, b) => a - b);
   return { appends: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? Number.NaN };
