@@ -2,7 +2,7 @@
 // kill -9 durability, retention by time and size, idempotent producers, timestamps and bounded file handles.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -615,6 +615,143 @@ void test('fsync=always: a failed fdatasync refuses the appends waiting for it a
   // What the failed flush covered may or may not have reached the disk; it was never acknowledged either way.
   assert.ok(values.every((v) => ['kept', 'lost-1', 'lost-2'].includes(v)), values.join(','));
   assert.deepEqual((await produceOk(reopened, ['next'])).ok, true);
+});
+
+/** Holds the fdatasyncs of index files (a sealing segment's) until released; log files sync as usual. */
+async function holdIndexSyncs(t: TestContext, dir: string): Promise<{ held: () => number; release: (err?: Error) => void; stop: () => void }> {
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: (this: { fd: number }) => Promise<void> };
+  await probe.close();
+  await rm(path.join(dir, 'probe'));
+  const original = proto.datasync;
+  let gates: Array<(err?: Error) => void> = [];
+  proto.datasync = function (this: { fd: number }) {
+    if (!/\.(index|timeindex)$/.test(readlinkSync(`/proc/self/fd/${this.fd}`))) return original.call(this);
+    return new Promise<void>((resolve, reject) => {
+      gates.push((err) => (err ? reject(err) : resolve(original.call(this))));
+    });
+  };
+  const release = (err?: Error) => {
+    const now = gates;
+    gates = [];
+    for (const go of now) go(err);
+  };
+  const stop = () => {
+    proto.datasync = original;
+    release();
+  };
+  t.after(stop);
+  return { held: () => gates.length, release, stop };
+}
+
+/** Resolves with the promise's value, or rejects if it takes longer than `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms))]);
+}
+
+void test('fsync=always: appends go on into a new segment while the old one is sealed, and the sealed indexes are whole after close', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async (t) => {
+  const dir = await tempDir(t);
+  const config: Partial<LogConfig> = { fsync: { mode: 'always' }, segmentBytes: 400, indexIntervalBytes: 50 };
+  const log = await PartitionLog.open(dir, { ...BASE_CONFIG, ...config });
+  const disk = await holdIndexSyncs(t, dir);
+  const expected: string[] = [];
+  // Until the first roll, and on into the new segment, with the old segment's index syncs held.
+  let i = 0;
+  while ((await logFiles(dir)).length < 2 || disk.held() === 0) {
+    const vals = values(2, `a${i++}`);
+    await within(produceOk(log, vals), 2000, `append ${i}`);
+    expected.push(...vals);
+  }
+  for (let k = 0; k < 2; k++) {
+    const vals = values(1, `b${k}`);
+    await within(produceOk(log, vals), 2000, 'an append into the new segment');
+    expected.push(...vals);
+  }
+  assert.equal((await logFiles(dir)).length, 2, 'still in the second segment');
+  disk.stop();
+  // More rolls, each sealing the one before.
+  for (let k = 0; k < 30; k++) {
+    const vals = values(3, `c${k}`);
+    await produceOk(log, vals);
+    expected.push(...vals);
+  }
+  await log.close();
+  const segments = await logFiles(dir);
+  assert.ok(segments.length > 4, `expected several segments, got ${segments.length}`);
+
+  // Every sealed segment's time index ends with the closing entry (relative offset = the next segment's base).
+  const timeIndexes = await logFiles(dir, '.timeindex');
+  for (let k = 0; k + 1 < segments.length; k++) {
+    const ti = await readFile(path.join(dir, timeIndexes[k]!));
+    assert.ok(ti.length >= 12 && ti.length % 12 === 0, `${timeIndexes[k]} has ${ti.length} bytes`);
+    const base = Number(segments[k]!.slice(0, 20));
+    const next = Number(segments[k + 1]!.slice(0, 20));
+    assert.equal(ti.readInt32BE(ti.length - 4), next - base, `${timeIndexes[k]} ends at the segment's end`);
+  }
+  const reopened = await openLog(t, dir, config);
+  assert.deepEqual((await readAll(reopened)).map((x) => x.value), expected);
+});
+
+void test('fsync=always: the first answer from a new segment waits for the sync of its directory entry', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async (t) => {
+  const dir = await tempDir(t);
+  const log = await openLog(t, dir, { fsync: { mode: 'always' }, segmentBytes: 400 });
+  const probe = await open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { sync: (this: { fd: number }) => Promise<void> };
+  await probe.close();
+  await rm(path.join(dir, 'probe'));
+  const original = proto.sync;
+  let gate: (() => void) | null = null;
+  proto.sync = function (this: { fd: number }) {
+    if (readlinkSync(`/proc/self/fd/${this.fd}`) !== dir) return original.call(this);
+    return new Promise<void>((resolve) => {
+      gate = () => resolve(original.call(this));
+    });
+  };
+  t.after(() => {
+    proto.sync = original;
+    gate?.();
+  });
+  let i = 0;
+  while ((await logFiles(dir)).length < 2) {
+    let answered = false;
+    const r = produceOk(log, values(2, `a${i++}`)).finally(() => (answered = true));
+    await tick();
+    if ((await logFiles(dir)).length < 2) {
+      await r;
+      continue;
+    }
+    // This append rolled the log: its records are in the new segment, whose file is not yet durable.
+    await tick();
+    assert.equal(answered, false, 'answered before the directory entry of its segment was synced');
+    assert.ok(gate !== null, 'the directory sync started');
+    const letGo = gate as () => void;
+    gate = null;
+    letGo();
+    const { baseOffset } = await r;
+    assert.equal(baseOffset, Number((await logFiles(dir))[1]!.slice(0, 20)));
+  }
+});
+
+void test('fsync=always: a sealing that fails refuses later appends; the reopened log has every acknowledged record', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async (t) => {
+  const dir = await tempDir(t);
+  const config: Partial<LogConfig> = { fsync: { mode: 'always' }, segmentBytes: 400 };
+  const log = await PartitionLog.open(dir, { ...BASE_CONFIG, ...config });
+  const disk = await holdIndexSyncs(t, dir);
+  const acknowledged: string[] = [];
+  let i = 0;
+  while (disk.held() === 0) {
+    const vals = values(2, `a${i++}`);
+    await produceOk(log, vals);
+    acknowledged.push(...vals);
+  }
+  disk.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await tick();
+  await assert.rejects(produce(log, ['after']), (err: unknown) => err instanceof BrokerError && err.code === BrokerErrorCode.LOG_IO_FAILED && /sealing segment .*EIO/.test(err.message));
+  await log.close();
+
+  const reopened = await openLog(t, dir, config);
+  assert.deepEqual((await readAll(reopened)).map((x) => x.value), acknowledged);
+  await produceOk(reopened, ['next']);
 });
 
 void test('a retry that arrives with its original is answered with it, or refused with it when the write fails', async (t) => {

@@ -95,6 +95,10 @@ export class PartitionLog {
   /** fsync=always: groups written and waiting for the next fdatasync, the one running, and duplicates answered after it. */
   private syncWaiting: SyncGroup[] = [];
   private syncRunning: Promise<void> | null = null;
+  /** The directory sync that makes the newest segment's file durable; awaited with the first fdatasync of its data. */
+  private dirSync: Promise<void> | null = null;
+  /** The sealing of the segment before the active one, while it runs in the background (see roll). */
+  private sealing: Promise<void> | null = null;
   private durableWaiters: DurableWaiter[] = [];
   private readonly producers: ProducerState;
   private chain: Promise<unknown> = Promise.resolve();
@@ -285,6 +289,8 @@ export class PartitionLog {
   applyRetention(): Promise<{ deletedSegments: number }> {
     return this.enqueue(async () => {
       this.assertOpen();
+      // The newest sealed segment may still be finishing its sealing; it is not deleted under it.
+      if (this.sealing !== null) await this.sealing;
       const now = this.clock.now();
       const { retentionMs, retentionBytes } = this.config;
       let deletedSegments = 0;
@@ -327,6 +333,7 @@ export class PartitionLog {
     this.stopTimer();
     await this.chain;
     await this.syncsSettled();
+    if (this.sealing !== null) await this.sealing;
     try {
       if (this.broken === null) await this.syncNow();
     } finally {
@@ -531,7 +538,7 @@ export class PartitionLog {
     const seg = this.active;
     this.syncRunning = (async () => {
       try {
-        await seg.syncLogData();
+        await this.syncActiveData(seg);
       } catch (err) {
         this.broken ??= ioError(`fsync of ${seg.paths.log}`, err);
         this.refuseWaiting(groups, this.broken);
@@ -557,24 +564,56 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Starts a new active segment. Appends go on into it at once: the old segment's sealing (closing time-index entry,
+   * index syncs) runs in the background, since a crash before it ends only costs an index rebuild on open, and the
+   * directory entry of the new file is synced alongside the first fdatasync of its data, before any answer from it.
+   */
   private async roll(): Promise<Segment> {
     const old = this.active;
     const durable = this.config.fsync.mode !== 'os';
     try {
-      await old.seal(durable);
+      await this.sealSettled();
       const seg = await Segment.create(this.dir, this.endOffset);
-      if (durable) await syncDir(this.dir);
       this.segments.push(seg);
-      this.openSealed.add(old);
-      this.evict();
+      if (durable) {
+        const dirSync = syncDir(this.dir);
+        // Failures surface where it is awaited (startSync, syncNow); this only keeps the rejection handled meanwhile.
+        dirSync.catch(() => {});
+        this.dirSync = dirSync;
+      }
+      this.sealing = old.seal(durable).then(
+        () => {
+          this.sealing = null;
+          this.openSealed.add(old);
+          this.evict();
+        },
+        (err: unknown) => {
+          this.sealing = null;
+          this.broken ??= ioError(`sealing segment ${old.paths.log}`, err);
+        },
+      );
       // The segment before the one just sealed: a reader near the end of the log is in the last two.
       const behind = this.segments[this.segments.length - 3];
       if (behind !== undefined) this.dropCache(behind);
       return seg;
     } catch (err) {
-      this.broken = ioError(`rolling a new segment at offset ${this.endOffset} in ${this.dir}`, err);
+      this.broken ??= ioError(`rolling a new segment at offset ${this.endOffset} in ${this.dir}`, err);
       throw this.broken;
     }
+  }
+
+  /** Waits for the background sealing of the previous active segment; throws if it failed. */
+  private async sealSettled(): Promise<void> {
+    if (this.sealing !== null) await this.sealing;
+    if (this.broken !== null) throw this.broken;
+  }
+
+  /** fdatasync of the active segment, with the directory entry of a segment rolled since the last one. */
+  private async syncActiveData(seg: Segment): Promise<void> {
+    const dirSync = this.dirSync;
+    await Promise.all([seg.syncLogData(), dirSync]);
+    if (this.dirSync === dirSync) this.dirSync = null;
   }
 
   private dropCache(seg: Segment): void {
@@ -600,12 +639,17 @@ export class PartitionLog {
 
   private async syncNow(): Promise<void> {
     this.dirty = false;
+    // The segment sealed last is synced by its sealing; a failure there is already in `broken`.
+    await this.sealSettled();
+    const seg = this.active;
+    const dirSync = this.dirSync;
     try {
-      await this.active.sync();
+      await Promise.all([seg.sync(), dirSync]);
     } catch (err) {
-      this.broken = ioError(`fsync of ${this.active.paths.log}`, err);
+      this.broken ??= ioError(`fsync of ${seg.paths.log}`, err);
       throw this.broken;
     }
+    if (this.dirSync === dirSync) this.dirSync = null;
   }
 
   private startTimer(): void {

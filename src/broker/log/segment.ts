@@ -580,9 +580,12 @@ export class Segment {
   /** fsync of the log and index files (data only; sizes are covered by fdatasync). */
   async sync(): Promise<void> {
     await this.indexWritesDone();
-    if (this.fh !== null && this.pinned) await this.fh.datasync();
-    if (this.indexFh !== null) await this.indexFh.datasync();
-    if (this.timeIndexFh !== null) await this.timeIndexFh.datasync();
+    // Independent files: their flushes can share the file system's journal commits.
+    const syncs: Promise<void>[] = [];
+    if (this.fh !== null && this.pinned) syncs.push(this.fh.datasync());
+    if (this.indexFh !== null) syncs.push(this.indexFh.datasync());
+    if (this.timeIndexFh !== null) syncs.push(this.timeIndexFh.datasync());
+    await Promise.all(syncs);
   }
 
   /** Turns the active segment into a sealed one: writes the closing time-index entry (the segment's largest timestamp). */
