@@ -41,7 +41,8 @@ export type AppendLatencyResult = { appends: number; p50Ms: number; p99Ms: numbe
 /**
  * The disk's own answer to the latency run: `chunkBytes` appended to one of `files` files every `intervalMs`
  * (round-robin), each write followed by an fdatasync of that file, timed from the moment it was scheduled. This is
- * what an acks=all append costs the broker at that rate before any protocol or client work.
+ * what an acks=all append costs the broker at that rate before any protocol or client work. Like the broker's run, it
+ * starts with an untimed warm-up at the same rate.
  *
  * The files stay until the caller removes `dir` at the end. Deleting gigabytes here would hand the broker run that
  * follows the file system's work of freeing them: on ext4 mounted with `discard` (as these machines' root is), the
@@ -49,7 +50,7 @@ export type AppendLatencyResult = { appends: number; p50Ms: number; p99Ms: numbe
  */
 export async function measureAppendLatency(
   dir: string,
-  opts: { chunkBytes: number; intervalMs: number; files: number; durationMs: number },
+  opts: { chunkBytes: number; intervalMs: number; files: number; durationMs: number; warmupMs: number },
 ): Promise<AppendLatencyResult> {
   const sub = mkdtempSync(path.join(dir, 'raw-append-'));
   const chunk = randomFillSync(Buffer.allocUnsafe(opts.chunkBytes));
@@ -59,8 +60,10 @@ export async function measureAppendLatency(
   const latencies: number[] = [];
   try {
     const start = performance.now();
-    const count = Math.floor(opts.durationMs / opts.intervalMs);
+    const warmup = Math.floor(opts.warmupMs / opts.intervalMs);
+    const count = warmup + Math.floor(opts.durationMs / opts.intervalMs);
     for (let i = 0; i < count; i++) {
+      const timed = i >= warmup;
       const scheduled = start + i * opts.intervalMs;
       const wait = scheduled - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -72,7 +75,7 @@ export async function measureAppendLatency(
       chains[f] = chains[f]!.then(async () => {
         await fh.write(chunk, 0, chunk.length, at);
         await fh.datasync();
-        latencies.push(performance.now() - scheduled);
+        if (timed) latencies.push(performance.now() - scheduled);
       });
     }
     await Promise.all(chains);

@@ -32,6 +32,8 @@ export type RateJob = {
   recordsPerSecond: number;
   tickMs: number;
   durationMs: number;
+  /** Sent at the rate before the timed ticks, not timed or counted. */
+  warmupMs: number;
 };
 
 /** Read the whole topic back; rdkafka-load.c's consume mode takes the same job. */
@@ -160,7 +162,8 @@ async function produceFlatOut(job: ProduceJob): Promise<ThroughputResult> {
 
 /**
  * Sends `recordsPerSecond × tickMs / 1000` records every tick, whatever happened to earlier sends, and measures each
- * send from the moment it was scheduled, so a stall shows up in the latencies of every send it delays.
+ * send from the moment it was scheduled, so a stall shows up in the latencies of every send it delays. The warm-up
+ * ticks (warmupMs) go first at the same rate and are neither timed nor counted.
  */
 async function produceAtRate(job: RateJob): Promise<RateResult> {
   const maxOutstanding = 256;
@@ -170,21 +173,26 @@ async function produceAtRate(job: RateJob): Promise<RateResult> {
   try {
     for (let p = 0; p < job.partitions; p++) await producer.send({ messages: messagesFor(job.topic, p, 1, pool, 0) });
     await waitForGo();
-    const cpu = process.cpuUsage();
-    const result: RateResult = { latenciesMs: [], records: 0, startMs: wallMs(), endMs: 0, behind: 0, cpuSeconds: 0, errors: [] };
-    const ticks = Math.floor(job.durationMs / job.tickMs);
+    const warmupTicks = Math.floor(job.warmupMs / job.tickMs);
+    const startMs = wallMs();
+    let cpu = process.cpuUsage();
+    const result: RateResult = { latenciesMs: [], records: 0, startMs: startMs + warmupTicks * job.tickMs, endMs: 0, behind: 0, cpuSeconds: 0, errors: [] };
+    const ticks = warmupTicks + Math.floor(job.durationMs / job.tickMs);
     const pending = new Set<Promise<void>>();
     for (let tick = 0; tick < ticks && result.errors.length === 0; tick++) {
-      const scheduled = result.startMs + tick * job.tickMs;
+      const scheduled = startMs + tick * job.tickMs;
       const wait = scheduled - wallMs();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const timed = tick >= warmupTicks;
+      if (tick === warmupTicks) cpu = process.cpuUsage();
       if (pending.size >= maxOutstanding) {
-        result.behind++;
+        if (timed) result.behind++;
         await Promise.race(pending);
       }
       const messages = messagesFor(job.topic, (job.firstPartition + tick) % job.partitions, perTick, pool, tick);
       const send: Promise<void> = producer.send({ messages }).then(
         () => {
+          if (!timed) return;
           result.latenciesMs.push(wallMs() - scheduled);
           result.records += messages.length;
         },

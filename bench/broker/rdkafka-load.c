@@ -39,6 +39,7 @@ typedef struct {
   double max_bytes;     // produce: stop after this many payload bytes; 0 = only the duration bounds the run
   double records_per_second; // rate
   double tick_ms;            // rate
+  double warmup_ms;          // rate: ticks sent at the rate before the timed ones, not timed or counted
   int partition_max_bytes;   // consume: bytes per partition per Fetch request
   int workers;               // consume: processes sharing the topic (this one reads p % workers == first_partition)
   double timeout_ms;         // consume: give up reading after this long
@@ -121,7 +122,8 @@ static job_t parse_job(const char *json) {
   j.max_bytes = json_number(json, "maxBytes", 0, 0);
   j.records_per_second = json_number(json, "recordsPerSecond", rate, 0);
   j.tick_ms = json_number(json, "tickMs", rate, 5);
-  if (j.partitions < 1 || j.record_bytes < 1 || j.records_per_send < 1 || j.inflight < 1 || j.duration_ms <= 0 || j.tick_ms <= 0) {
+  j.warmup_ms = json_number(json, "warmupMs", 0, 0);
+  if (j.partitions < 1 || j.record_bytes < 1 || j.records_per_send < 1 || j.inflight < 1 || j.duration_ms <= 0 || j.tick_ms <= 0 || j.warmup_ms < 0) {
     die("job has a non-positive count or duration");
   }
   return j;
@@ -207,8 +209,10 @@ static void add_error(const char *text, long long count) {
   atomic_store(&failed, 1);
 }
 
-// Rate mode: one latency per delivered record, from the time its tick was scheduled.
+// Rate mode: one latency per delivered record, from the time its tick was scheduled; ticks before first_timed_tick
+// are the warm-up, neither timed nor counted.
 static double start_mono;
+static long long first_timed_tick;
 static float *latencies;
 static long long latency_capacity;
 static long long latency_count;
@@ -222,13 +226,14 @@ static atomic_long stats_seen;
 static void on_delivery(rd_kafka_t *k, const rd_kafka_message_t *m, void *opaque) {
   (void)k;
   (void)opaque;
+  long long tick = (long long)(uintptr_t)m->_private;
   if (m->err) {
     add_error(rd_kafka_err2str(m->err), 1);
-  } else {
+  } else if (!rate_mode || tick >= first_timed_tick) {
     delivered_records++;
     delivered_bytes += (long long)m->len;
     if (rate_mode && latency_count < latency_capacity) {
-      double scheduled = start_mono + (double)(uintptr_t)m->_private * job.tick_ms;
+      double scheduled = start_mono + (double)tick * job.tick_ms;
       latencies[latency_count++] = (float)(mono_ms() - scheduled);
     }
   }
@@ -493,7 +498,8 @@ static void produce_flat_out(void) {
 /**
  * Every tick, records_per_second × tick_ms / 1000 records to one partition (the next one each tick, as load.ts
  * does), whatever happened to earlier ticks; each record's latency runs from the time its tick was scheduled to its
- * delivery report, so a stall counts against every record it delays.
+ * delivery report, so a stall counts against every record it delays. The job's warm-up (warmupMs) runs at the same
+ * rate first, untimed: the processes' memory and the broker's buffers grow to their steady size before the clock runs.
  */
 static void produce_at_rate(void) {
   int per_tick = (int)(job.records_per_second * job.tick_ms / 1000 + 0.5);
@@ -509,18 +515,23 @@ static void produce_at_rate(void) {
   warm_up(all, n_all);
   wait_for_go();
 
-  double cpu0 = cpu_seconds();
-  double start = wall_ms();
+  // The warm-up runs at the rate from start_mono; the clock of the timed run starts at its first tick.
+  first_timed_tick = (long long)(job.warmup_ms / job.tick_ms);
   start_mono = mono_ms();
+  double start = wall_ms() + (double)first_timed_tick * job.tick_ms;
+  double cpu0 = 0;
   long long sends = 0;
   long long behind = 0;
-  for (long long tick = 0; tick < ticks && !atomic_load(&failed); tick++) {
+  for (long long tick = 0; tick < first_timed_tick + ticks && !atomic_load(&failed); tick++) {
     double scheduled = start_mono + (double)tick * job.tick_ms;
     sleep_until_mono_ms(scheduled);
-    // A tick that starts more than a tick late: this process, not the broker, was the bottleneck for a moment.
-    if (mono_ms() - scheduled > job.tick_ms) behind++;
+    if (tick == first_timed_tick) cpu0 = cpu_seconds();
+    if (tick >= first_timed_tick) {
+      // A tick that starts more than a tick late: this process, not the broker, was the bottleneck for a moment.
+      if (mono_ms() - scheduled > job.tick_ms) behind++;
+      sends++;
+    }
     enqueue((int)((job.first_partition + tick) % job.partitions), per_tick, tick, (uintptr_t)tick);
-    sends++;
   }
   finish();
   double end = wall_ms();

@@ -29,6 +29,8 @@ their own processes (librdkafka producers and a consumer built from bench/broker
   --sizes <list>          record value sizes in bytes (default 100,1024)
   --duration <s>          seconds per produce run (default 15)
   --latency-duration <s>  seconds of the fixed-rate latency run (default 15)
+  --latency-warmup <s>    seconds at that rate before its clock starts, for the broker and the raw disk alike
+                          (default 3; 0 for none)
   --partitions <n>        partitions per topic (default 4)
   --workers <n>           producer processes, and librdkafka consumer processes (default 2)
   --inflight <n>          sends (requests) in flight per producer process (default 4)
@@ -51,6 +53,7 @@ type Options = {
   sizes: number[];
   durationMs: number;
   latencyDurationMs: number;
+  latencyWarmupMs: number;
   partitions: number;
   workers: number;
   inflight: number;
@@ -82,6 +85,13 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   return n;
 }
 
+function nonNegativeNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be zero or a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
@@ -89,6 +99,7 @@ function parseOptions(argv: string[]): Options | null {
       sizes: { type: 'string' },
       duration: { type: 'string' },
       'latency-duration': { type: 'string' },
+      'latency-warmup': { type: 'string' },
       partitions: { type: 'string' },
       workers: { type: 'string' },
       inflight: { type: 'string' },
@@ -119,6 +130,7 @@ function parseOptions(argv: string[]): Options | null {
     sizes: (values.sizes ?? '100,1024').split(',').map((s) => Math.round(positiveNumber('sizes', s.trim(), 0))),
     durationMs: positiveNumber('duration', values.duration, 15) * 1000,
     latencyDurationMs: positiveNumber('latency-duration', values['latency-duration'], 15) * 1000,
+    latencyWarmupMs: nonNegativeNumber('latency-warmup', values['latency-warmup'], 3) * 1000,
     partitions: Math.round(positiveNumber('partitions', values.partitions, 4)),
     workers: Math.round(positiveNumber('workers', values.workers, 2)),
     inflight: Math.round(positiveNumber('inflight', values.inflight, 4)),
@@ -438,6 +450,8 @@ type Latency = {
   errors: string[];
   /** The same appends (bytes per send, sends per second, partitions) done straight to files: write + fdatasync. */
   rawDisk: AppendLatencyResult;
+  /** Untimed time at the rate before the timed run, for the broker and the raw disk alike. */
+  warmupMs: number;
 };
 
 async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerProcess, topic: string, recordBytes: number, recordsPerSecond: number): Promise<Latency> {
@@ -448,6 +462,7 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
     intervalMs: tickMs / o.workers,
     files: o.partitions,
     durationMs: o.latencyDurationMs,
+    warmupMs: o.latencyWarmupMs,
   });
   say(`  raw disk, same appends: p50 ${fmt(rawDisk.p50Ms, 2)} ms, p99 ${fmt(rawDisk.p99Ms, 2)} ms, max ${fmt(rawDisk.maxMs, 2)} ms`);
   const jobs: RateJob[] = Array.from({ length: o.workers }, (_, w) => ({
@@ -460,8 +475,9 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
     recordsPerSecond: recordsPerSecond / o.workers,
     tickMs,
     durationMs: o.latencyDurationMs,
+    warmupMs: o.latencyWarmupMs,
   }));
-  const results = await runJobs<RateResult>(jobs, o.latencyDurationMs + 120_000, gen.binary);
+  const results = await runJobs<RateResult>(jobs, o.latencyWarmupMs + o.latencyDurationMs + 120_000, gen.binary);
   const all = results.flatMap((r) => r.latenciesMs).sort((x, y) => x - y);
   const start = Math.min(...results.map((r) => r.startMs));
   const end = Math.max(...results.map((r) => r.endMs));
@@ -479,6 +495,7 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
     behind: results.reduce((n, r) => n + r.behind, 0),
     errors: results.flatMap((r) => r.errors),
     rawDisk,
+    warmupMs: o.latencyWarmupMs,
   };
 }
 
@@ -551,7 +568,8 @@ async function runPolicy(o: Options, gen: Generator, base: string, fsync: string
     if (kib && kib.produce.recordsPerSecond > 0) {
       await createTopic(b.address, 'bench.latency', o.partitions);
       const rate = kib.produce.recordsPerSecond / 2;
-      say(`[fsync=${fsync}] fixed-rate produce of 1 KiB records at ${fmt(rate)} records/s for ${o.latencyDurationMs / 1000} s ...`);
+      say(`[fsync=${fsync}] fixed-rate produce of 1 KiB records at ${fmt(rate)} records/s for ${o.latencyDurationMs / 1000} s` +
+          `${o.latencyWarmupMs > 0 ? ` after ${o.latencyWarmupMs / 1000} s untimed` : ''} ...`);
       latency = await latencyRun(o, gen, base, b, 'bench.latency', 1024, rate);
       say(`  p50 ${fmt(latency.p50Ms, 2)} ms, p99 ${fmt(latency.p99Ms, 2)} ms, max ${fmt(latency.maxMs, 2)} ms`);
     }
@@ -649,7 +667,8 @@ function printReport(r: Report): void {
       const l = p.latency;
       out.push(
         `  produce latency 1KiB at ${fmt(l.recordsPerSecond)} rec/s (${fmt(l.mbPerSecond)} MB/s, half the peak), ${fmt(l.sends)} sends` +
-          `${l.timed === 'records' ? `, each of ${fmt(l.samples)} records timed` : ''}: ` +
+          `${l.timed === 'records' ? `, each of ${fmt(l.samples)} records timed` : ''}` +
+          `${l.warmupMs > 0 ? ` after a ${fmt(l.warmupMs / 1000)} s warm-up at the rate` : ''}: ` +
           `p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms, max ${fmt(l.maxMs, 2)} ms ` +
           `(raw disk, same appends: p50 ${fmt(l.rawDisk.p50Ms, 2)} ms, p99 ${fmt(l.rawDisk.p99Ms, 2)} ms, max ${fmt(l.rawDisk.maxMs, 2)} ms) ` +
           `target p99 <10 ms: ${verdict(l.p99Ms < 10)}` +
