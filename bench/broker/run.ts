@@ -78,17 +78,13 @@ function pageCacheOption(raw: string | undefined): 'recent' | 'os' | null {
   return raw;
 }
 
-function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+/** A numeric option, or `fallback` when absent: above zero, or zero too when `zero` allows it. */
+function numberOption(name: string, raw: string | undefined, fallback: number, zero = false): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function nonNegativeNumber(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be zero or a positive number, got ${JSON.stringify(raw)}`);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || (n === 0 && !zero)) {
+    throw new Error(`--${name} must be ${zero ? 'zero or ' : ''}a positive number, got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 
@@ -127,20 +123,20 @@ function parseOptions(argv: string[]): Options | null {
     throw new Error(`--generator takes rdkafka or platformatic, got ${JSON.stringify(generator)}`);
   }
   return {
-    sizes: (values.sizes ?? '100,1024').split(',').map((s) => Math.round(positiveNumber('sizes', s.trim(), 0))),
-    durationMs: positiveNumber('duration', values.duration, 15) * 1000,
-    latencyDurationMs: positiveNumber('latency-duration', values['latency-duration'], 15) * 1000,
-    latencyWarmupMs: nonNegativeNumber('latency-warmup', values['latency-warmup'], 3) * 1000,
-    partitions: Math.round(positiveNumber('partitions', values.partitions, 4)),
-    workers: Math.round(positiveNumber('workers', values.workers, 2)),
-    inflight: Math.round(positiveNumber('inflight', values.inflight, 4)),
-    batchBytes: Math.round(positiveNumber('batch-kib', values['batch-kib'], 256) * 1024),
+    sizes: (values.sizes ?? '100,1024').split(',').map((s) => Math.round(numberOption('sizes', s.trim(), 0))),
+    durationMs: numberOption('duration', values.duration, 15) * 1000,
+    latencyDurationMs: numberOption('latency-duration', values['latency-duration'], 15) * 1000,
+    latencyWarmupMs: numberOption('latency-warmup', values['latency-warmup'], 3, true) * 1000,
+    partitions: Math.round(numberOption('partitions', values.partitions, 4)),
+    workers: Math.round(numberOption('workers', values.workers, 2)),
+    inflight: Math.round(numberOption('inflight', values.inflight, 4)),
+    batchBytes: Math.round(numberOption('batch-kib', values['batch-kib'], 256) * 1024),
     generator,
     fsyncPolicies,
-    rawMiB: Math.round(positiveNumber('raw-mib', values['raw-mib'], 1024)),
+    rawMiB: Math.round(numberOption('raw-mib', values['raw-mib'], 1024)),
     soak: values.soak ?? false,
-    soakBytes: positiveNumber('soak-gb', values['soak-gb'], 5.5) * 1e9,
-    soakMs: positiveNumber('soak-minutes', values['soak-minutes'], 10) * 60_000,
+    soakBytes: numberOption('soak-gb', values['soak-gb'], 5.5) * 1e9,
+    soakMs: numberOption('soak-minutes', values['soak-minutes'], 10) * 60_000,
     dir: values.dir ?? os.tmpdir(),
     cpuProfDir: values['broker-cpu-prof'] === undefined ? null : path.resolve(values['broker-cpu-prof']),
     pageCache: pageCacheOption(values['page-cache']),

@@ -2,7 +2,7 @@
 // kill -9 durability, retention by time and size, idempotent producers, timestamps and bounded file handles.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -516,46 +516,50 @@ void test('fsync=always and fsync=interval both keep appending and flush on dema
   }
 });
 
+type HeldSyncs = { started: () => number; held: () => number; release: (err?: Error) => void; restore: () => void };
+
 /**
- * Holds every fdatasync of this process until the test lets it go (or fails it), so that a test can see what happens
- * while the disk is flushing. The files, the writes and the log are real; only the flush is made to take its time.
+ * Holds the flushes of this process (FileHandle `datasync` or `sync`, of the files `which` picks by path; every file
+ * when it is not given) until the test lets them go (or fails them), so that a test can see what happens while the
+ * disk is flushing. The files, the writes and the log are real; only the flush is made to take its time.
  */
-async function holdDatasyncs(t: TestContext, dir: string): Promise<{ started: () => number; release: (err?: Error) => void; restore: () => void }> {
+async function holdSyncs(t: TestContext, dir: string, method: 'datasync' | 'sync', which?: (file: string) => boolean): Promise<HeldSyncs> {
   const probe = await open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync: (this: unknown) => Promise<void> };
+  const proto = Object.getPrototypeOf(probe) as Record<typeof method, (this: { fd: number }) => Promise<void>>;
   await probe.close();
-  const original = proto.datasync;
+  await rm(path.join(dir, 'probe'));
+  const original = proto[method];
   let started = 0;
-  let gates: Array<{ go: (err?: Error) => void }> = [];
-  proto.datasync = function (this: unknown) {
+  let gates: Array<(err?: Error) => void> = [];
+  proto[method] = function (this: { fd: number }) {
+    if (which !== undefined && !which(readlinkSync(`/proc/self/fd/${this.fd}`))) return original.call(this);
     started++;
     return new Promise<void>((resolve, reject) => {
-      gates.push({ go: (err) => (err ? reject(err) : resolve(original.call(this))) });
+      gates.push((err) => (err ? reject(err) : resolve(original.call(this))));
     });
   };
-  const restore = () => {
-    proto.datasync = original;
-    for (const g of gates) g.go();
+  const release = (err?: Error) => {
+    const now = gates;
     gates = [];
+    for (const go of now) go(err);
+  };
+  const restore = () => {
+    proto[method] = original;
+    release();
   };
   t.after(restore);
-  return {
-    restore,
-    started: () => started,
-    release: (err) => {
-      const now = gates;
-      gates = [];
-      for (const g of now) g.go(err);
-    },
-  };
+  return { started: () => started, held: () => gates.length, release, restore };
 }
+
+/** Holds the fdatasyncs of index files (a sealing segment's); log files sync as usual. Reads /proc/self/fd (Linux). */
+const holdIndexSyncs = (t: TestContext, dir: string) => holdSyncs(t, dir, 'datasync', (file) => /\.(index|timeindex)$/.test(file));
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 void test('fsync=always: appends that arrive during an fdatasync are written at once and answered after the next one; readers see only synced records', async (t) => {
   const dir = await tempDir(t);
   const log = await openLog(t, dir, { fsync: { mode: 'always' } });
-  const disk = await holdDatasyncs(t, dir);
+  const disk = await holdSyncs(t, dir, 'datasync');
   const logFile = path.join(dir, (await readdir(dir)).find((n) => n.endsWith('.log'))!);
   const answered: string[] = [];
   const idem = (baseSequence: number, value: string): Partial<EncodeBatchOptions> => ({ producerId: 7, producerEpoch: 0, baseSequence, records: [{ key: null, value }] });
@@ -595,7 +599,7 @@ void test('fsync=always: a failed fdatasync refuses the appends waiting for it a
   const dir = await tempDir(t);
   const first = await PartitionLog.open(dir, { ...BASE_CONFIG, fsync: { mode: 'always' } });
   await produceOk(first, ['kept']);
-  const disk = await holdDatasyncs(t, dir);
+  const disk = await holdSyncs(t, dir, 'datasync');
   const waiting = produce(first, ['lost-1']);
   await tick();
   const alsoWaiting = produce(first, ['lost-2']);
@@ -616,33 +620,6 @@ void test('fsync=always: a failed fdatasync refuses the appends waiting for it a
   assert.ok(values.every((v) => ['kept', 'lost-1', 'lost-2'].includes(v)), values.join(','));
   assert.deepEqual((await produceOk(reopened, ['next'])).ok, true);
 });
-
-/** Holds the fdatasyncs of index files (a sealing segment's) until released; log files sync as usual. */
-async function holdIndexSyncs(t: TestContext, dir: string): Promise<{ held: () => number; release: (err?: Error) => void; stop: () => void }> {
-  const probe = await open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync: (this: { fd: number }) => Promise<void> };
-  await probe.close();
-  await rm(path.join(dir, 'probe'));
-  const original = proto.datasync;
-  let gates: Array<(err?: Error) => void> = [];
-  proto.datasync = function (this: { fd: number }) {
-    if (!/\.(index|timeindex)$/.test(readlinkSync(`/proc/self/fd/${this.fd}`))) return original.call(this);
-    return new Promise<void>((resolve, reject) => {
-      gates.push((err) => (err ? reject(err) : resolve(original.call(this))));
-    });
-  };
-  const release = (err?: Error) => {
-    const now = gates;
-    gates = [];
-    for (const go of now) go(err);
-  };
-  const stop = () => {
-    proto.datasync = original;
-    release();
-  };
-  t.after(stop);
-  return { held: () => gates.length, release, stop };
-}
 
 /** Resolves with the promise's value, or rejects if it takes longer than `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -668,7 +645,7 @@ void test('fsync=always: appends go on into a new segment while the old one is s
     expected.push(...vals);
   }
   assert.equal((await logFiles(dir)).length, 2, 'still in the second segment');
-  disk.stop();
+  disk.restore();
   // More rolls, each sealing the one before.
   for (let k = 0; k < 30; k++) {
     const vals = values(3, `c${k}`);
@@ -695,22 +672,8 @@ void test('fsync=always: appends go on into a new segment while the old one is s
 void test('fsync=always: the first answer from a new segment waits for the sync of its directory entry', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async (t) => {
   const dir = await tempDir(t);
   const log = await openLog(t, dir, { fsync: { mode: 'always' }, segmentBytes: 400 });
-  const probe = await open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { sync: (this: { fd: number }) => Promise<void> };
-  await probe.close();
-  await rm(path.join(dir, 'probe'));
-  const original = proto.sync;
-  let gate: (() => void) | null = null;
-  proto.sync = function (this: { fd: number }) {
-    if (readlinkSync(`/proc/self/fd/${this.fd}`) !== dir) return original.call(this);
-    return new Promise<void>((resolve) => {
-      gate = () => resolve(original.call(this));
-    });
-  };
-  t.after(() => {
-    proto.sync = original;
-    gate?.();
-  });
+  const real = realpathSync(dir);
+  const dirSyncs = await holdSyncs(t, dir, 'sync', (file) => file === real);
   let i = 0;
   while ((await logFiles(dir)).length < 2) {
     let answered = false;
@@ -723,10 +686,8 @@ void test('fsync=always: the first answer from a new segment waits for the sync 
     // This append rolled the log: its records are in the new segment, whose file is not yet durable.
     await tick();
     assert.equal(answered, false, 'answered before the directory entry of its segment was synced');
-    assert.ok(gate !== null, 'the directory sync started');
-    const letGo = gate as () => void;
-    gate = null;
-    letGo();
+    assert.equal(dirSyncs.held(), 1, 'the directory sync started');
+    dirSyncs.release();
     const { baseOffset } = await r;
     assert.equal(baseOffset, Number((await logFiles(dir))[1]!.slice(0, 20)));
   }
