@@ -15,7 +15,7 @@ import type { Reader } from '../kafka/reader.ts';
 import type { Writer } from '../kafka/writer.ts';
 import { CloseConnection, Connection, NO_RESPONSE, SHARED_READ_BUFFER, type ConnectionInfo } from './connection.ts';
 import { BrokerError, BrokerErrorCode } from './errors.ts';
-import { FramePool } from './frame-pool.ts';
+import { FrameLease, FramePool } from './frame-pool.ts';
 import { GroupCoordinator } from './groups/index.ts';
 import { type HandlerContext, type HandlerEntry } from './handlers/context.ts';
 import { HANDLERS } from './handlers/index.ts';
@@ -275,12 +275,23 @@ export class Broker {
     } catch (err) {
       throw new CloseConnection(`malformed ${api.name} v${version} request from ${who}: ${(err as Error).message}`);
     }
-    const ctx: HandlerContext = { broker: this, conn, header };
-    const res = await entry.handle(ctx, req);
-    if (res === NO_RESPONSE) return NO_RESPONSE;
+    const lease = new FrameLease(this.framePool);
+    const ctx: HandlerContext = { broker: this, conn, header, lease };
+    let res: unknown;
+    try {
+      res = await entry.handle(ctx, req);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    if (res === NO_RESPONSE) {
+      lease.release();
+      return NO_RESPONSE;
+    }
     return {
       flexibleHeader: responseHeaderIsFlexible(api.key, flexible),
       write: (w: Writer) => api.encodeResponse(w, version, res),
+      written: () => lease.release(),
     };
   }
 

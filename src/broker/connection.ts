@@ -14,7 +14,10 @@ export type FrameHandler = (
   conn: ConnectionInfo,
   header: RequestHeader,
   body: Reader,
-) => Promise<{ write: (w: Writer) => void; flexibleHeader: boolean } | typeof NO_RESPONSE>;
+) => Promise<FrameAnswer | typeof NO_RESPONSE>;
+
+/** A handler's answer: how to write it, and what to give back once it is written (buffers it was read into). */
+export type FrameAnswer = { write: (w: Writer) => void; flexibleHeader: boolean; written?: () => void };
 
 export type ConnectionInfo = { id: number; remote: string };
 
@@ -56,7 +59,7 @@ export class CloseConnection extends Error {}
 /** Byte runs of an answer at least this long (record batches) are written from where they are, not copied. */
 const REFERENCE_FROM_BYTES = 16 * 1024;
 
-type Slot = { done: boolean; frame: Buffer[] | null };
+type Slot = { done: boolean; frame: Buffer[] | null; written: (() => void) | null };
 
 export class Connection {
   readonly info: ConnectionInfo;
@@ -245,7 +248,7 @@ export class Connection {
       return;
     }
     const reusable = pooled !== null && this.opts.reusableApiKeys?.has(header.apiKey) === true;
-    const slot: Slot = { done: false, frame: null };
+    const slot: Slot = { done: false, frame: null, written: null };
     this.slots.push(slot);
     if (this.slots.length >= this.opts.maxInFlight) this.pause();
     let work: Promise<Awaited<ReturnType<FrameHandler>>>;
@@ -276,6 +279,7 @@ export class Connection {
           const parts = w.parts();
           parts[0]!.writeInt32BE(w.totalBytes - 4, 0);
           slot.frame = parts;
+          slot.written = result.written ?? null;
         }
         slot.done = true;
         this.flush();
@@ -303,15 +307,21 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
       if (slot.frame && !this.closed) {
+        // Called once the socket has handed the last part to the kernel, or has given up on it (closed): the parts
+        // refer to the answer's buffers until then.
+        const written = slot.written ?? undefined;
+        const last = slot.frame.length - 1;
         let flowing = true;
-        if (slot.frame.length === 1) flowing = this.socket.write(slot.frame[0]!);
+        if (last === 0) flowing = this.socket.write(slot.frame[0]!, written);
         else {
           // One writev for the parts of an answer.
           this.socket.cork();
-          for (const part of slot.frame) flowing = this.socket.write(part);
+          for (let i = 0; i <= last; i++) flowing = this.socket.write(slot.frame[i]!, i === last ? written : undefined);
           this.socket.uncork();
         }
         if (!flowing) this.pause();
+      } else {
+        slot.written?.();
       }
     }
     this.maybeResume();

@@ -1,7 +1,9 @@
-// Buffers for large request frames (produce requests of record batches), used again once a request is answered. A
-// frame that spans socket chunks has to be copied into one buffer; a fresh buffer per request made V8 count hundreds
-// of MB/s of new external memory under a steady produce load, and each 64 MB of it starts a full collection (one every
-// 100 ms or so, pausing requests for several ms each). Buffers from here are reused instead.
+// Buffers for large request frames (produce requests of record batches) and for the record batches a fetch reads from
+// the log, used again once a request is answered or an answer written. A frame that spans socket chunks has to be
+// copied into one buffer, and a fetch reads up to a MiB per partition; a fresh buffer each time made V8 count hundreds
+// of MB/s of new external memory under a steady load, and each 64 MB of it starts a full collection (one every 100 ms
+// or so, pausing requests for several ms each and keeping V8's helper threads busy marking). Buffers from here are
+// reused instead.
 
 /** Frames smaller than this are copied into ordinary buffers; they are few bytes per second. */
 export const POOLED_FRAME_MIN_BYTES = 64 * 1024;
@@ -43,6 +45,32 @@ export class FramePool {
   /** Bytes of buffers kept for reuse. */
   get idleBytes(): number {
     return this.#idleBytes;
+  }
+}
+
+/**
+ * The buffers one request borrowed from a pool for its answer (a fetch's record batches), given back together once
+ * the answer is written: until then the socket may still be sending from them.
+ */
+export class FrameLease {
+  readonly #pool: FramePool;
+  #held: Buffer[] = [];
+
+  constructor(pool: FramePool) {
+    this.#pool = pool;
+  }
+
+  /** A buffer of at least `bytes`, held until release(). */
+  acquire(bytes: number): Buffer {
+    const buf = this.#pool.acquire(bytes);
+    this.#held.push(buf);
+    return buf;
+  }
+
+  /** Gives every held buffer back; nothing may read or write them afterwards. */
+  release(): void {
+    for (const buf of this.#held) this.#pool.release(buf);
+    this.#held = [];
   }
 }
 

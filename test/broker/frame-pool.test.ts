@@ -1,10 +1,17 @@
 // Large produce requests are assembled in reused buffers (src/broker/frame-pool.ts); a buffer goes back only after its
-// request is answered, so requests in flight on one connection never see each other's bytes.
+// request is answered, so requests in flight on one connection never see each other's bytes. Fetches read record
+// batches into such buffers too; one goes back only once its answer is written to the socket.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
 import { test } from 'node:test';
+import { FetchApi, type FetchRequest } from '../../src/kafka/apis/fetch.ts';
 import { ProduceApi } from '../../src/kafka/apis/produce.ts';
-import { encodeRecordBatch } from '../../src/kafka/record-batch.ts';
+import { encodeRequestHeader } from '../../src/kafka/header.ts';
+import { Reader } from '../../src/kafka/reader.ts';
+import { encodeRecordBatch, forEachRecord } from '../../src/kafka/record-batch.ts';
+import { Writer } from '../../src/kafka/writer.ts';
 import { FramePool, POOLED_FRAME_MIN_BYTES } from '../../src/broker/frame-pool.ts';
 import { defer, run, startBroker } from '../helpers/broker.ts';
 import { RawClient } from '../helpers/raw-client.ts';
@@ -50,4 +57,109 @@ test('large produce requests pipelined on one connection are stored byte for byt
     assert.equal(read.length, 12_000);
     assert.deepEqual(read, sent[partition]!.sort((x, y) => Number(x.split(':')[0]) - Number(y.split(':')[0])), `partition ${partition} holds exactly what was sent`);
   }
+});
+
+/** `count` records of about 1 KiB in `topic` partition 0, each value naming its topic and offset. */
+async function fill(client: Awaited<ReturnType<typeof RawClient.connect>>, topic: string, count: number): Promise<void> {
+  const perBatch = 250;
+  for (let base = 0; base < count; base += perBatch) {
+    const values = Array.from({ length: perBatch }, (_, i) => Buffer.from(expectedValue(topic, base + i)));
+    const records = encodeRecordBatch({ records: values.map((value) => ({ key: null, value })) });
+    const res = await client.request(ProduceApi, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+    assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, 0);
+  }
+}
+
+function expectedValue(topic: string, offset: number): string {
+  return `${topic}:${offset}:`.padEnd(1000, topic);
+}
+
+function fetchRequest(topic: string, fetchOffset: number): FetchRequest {
+  return {
+    clusterId: null,
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1024 * 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1024 * 1024 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+}
+
+test('fetch answers still waiting to be sent keep their bytes while other fetches reuse the pool', async (t) => {
+  const { broker } = await startBroker(t);
+  await broker.topics.create('slow', 1);
+  await broker.topics.create('busy', 1);
+  const producer = await RawClient.connect(broker.port);
+  defer(t, () => producer.close());
+  const records = 16_000; // about 16 MiB per topic
+  await fill(producer, 'slow', records);
+  await fill(producer, 'busy', records);
+
+  // A client that asks for the whole of `slow` in 1 MiB fetches and then reads nothing: the answers fill the socket
+  // buffers, and the broker holds the rest (and their pool buffers) until the client reads again.
+  const version = 11;
+  const slow = net.connect(broker.port, '127.0.0.1');
+  defer(t, () => slow.destroy());
+  await once(slow, 'connect');
+  slow.pause();
+  const offsets = Array.from({ length: 16 }, (_, i) => i * 1000);
+  for (const [i, offset] of offsets.entries()) {
+    const w = new Writer();
+    w.int32(0);
+    encodeRequestHeader(w, { apiKey: FetchApi.key, apiVersion: version, correlationId: i + 1, clientId: 'slow-reader' }, false);
+    FetchApi.encodeRequest(w, version, fetchRequest('slow', offset));
+    const frame = w.bytesWritten();
+    frame.writeInt32BE(frame.length - 4, 0);
+    slow.write(frame);
+  }
+
+  // Meanwhile another client reads all of `busy` several times over, taking buffers from the pool again and again.
+  const busy = await RawClient.connect(broker.port);
+  defer(t, () => busy.close());
+  for (let round = 0; round < 3; round++) {
+    let next = 0;
+    while (next < records) {
+      const res = await busy.request(FetchApi, version, fetchRequest('busy', next));
+      const data = res.responses[0]!.partitions[0]!.records!;
+      const walk = forEachRecord(data, next, (buf, offset, _ts, start, length) => {
+        assert.equal(buf.toString('utf8', start, start + length), expectedValue('busy', offset));
+      }, true);
+      assert.ok(walk.nextOffset > next);
+      next = walk.nextOffset;
+    }
+  }
+
+  // Now the slow client reads its answers: each holds exactly what was stored, CRCs intact.
+  slow.resume();
+  const chunks: Buffer[] = [];
+  let answers = 0;
+  let checked = 0;
+  let pending = Buffer.alloc(0);
+  for await (const chunk of slow) {
+    chunks.push(chunk as Buffer);
+    pending = Buffer.concat([pending, chunk as Buffer]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+      const size = pending.readInt32BE(0);
+      const r = new Reader(pending.subarray(4, 4 + size));
+      const correlationId = r.int32();
+      const res = FetchApi.decodeResponse(r, version);
+      const offset = offsets[correlationId - 1]!;
+      const data = res.responses[0]!.partitions[0]!.records!;
+      const walk = forEachRecord(data, offset, (buf, o, _ts, start, length) => {
+        assert.equal(buf.toString('utf8', start, start + length), expectedValue('slow', o), `record ${o} of the answer to the fetch at ${offset}`);
+        checked++;
+      }, true);
+      assert.ok(walk.records > 0);
+      pending = pending.subarray(4 + size);
+      answers++;
+    }
+    if (answers === offsets.length) break;
+  }
+  assert.equal(answers, offsets.length);
+  assert.ok(checked >= records, `every record of slow was checked at least once (${checked})`);
 });

@@ -3,8 +3,10 @@ import type { ApiCodec } from '../../kafka/api.ts';
 import type { RequestHeader } from '../../kafka/header.ts';
 import type { Broker } from '../broker.ts';
 import type { ConnectionInfo, NO_RESPONSE } from '../connection.ts';
+import type { FrameLease } from '../frame-pool.ts';
 
-export type HandlerContext = { broker: Broker; conn: ConnectionInfo; header: RequestHeader };
+/** `lease`: buffers for the answer (a fetch's record batches), given back once the answer is written. */
+export type HandlerContext = { broker: Broker; conn: ConnectionInfo; header: RequestHeader; lease: FrameLease };
 
 export type HandlerEntry = {
   api: ApiCodec<never, never> | ApiCodec<unknown, unknown>;

@@ -61,7 +61,7 @@ async function evaluate(ctx: HandlerContext, req: FetchRequest): Promise<Evaluat
       const limit = Math.min(p.partitionMaxBytes, remaining);
       const endBeforeRead = log.logEndOffset;
       if (p.fetchOffset < log.logEndOffset && (limit > 0 || bytes === 0)) {
-        const read = await log.read(p.fetchOffset, Math.max(limit, 1));
+        const read = await log.read(p.fetchOffset, Math.max(limit, 1), ctx.lease);
         if (read.outOfRange) {
           out.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
           anyError = true;

@@ -12,6 +12,7 @@ import {
   type BatchHeader,
 } from '../../kafka/record-batch.ts';
 import { BrokerError, BrokerErrorCode } from '../errors.ts';
+import type { FrameLease } from '../frame-pool.ts';
 import { ProducerState, type ProducerEntry } from './producer-state.ts';
 import { BatchScanner, LOG_SUFFIX, Segment, parseSegmentFileName, type RecoveryReport } from './segment.ts';
 
@@ -219,9 +220,10 @@ export class PartitionLog {
 
   /**
    * Whole batches from the one containing `fetchOffset` (it may start before it): at least that batch even when it is
-   * larger than `maxBytes` (KIP-74), then more whole batches while the total stays within `maxBytes`.
+   * larger than `maxBytes` (KIP-74), then more whole batches while the total stays within `maxBytes`. With a `lease`,
+   * a large read goes into one of its buffers, which the caller gives back once it no longer needs the records.
    */
-  async read(fetchOffset: number, maxBytes: number): Promise<ReadResult> {
+  async read(fetchOffset: number, maxBytes: number, lease?: FrameLease): Promise<ReadResult> {
     this.assertOpen();
     const end = this.endOffset;
     if (fetchOffset < this.logStartOffset || fetchOffset > end) return { records: EMPTY, outOfRange: true };
@@ -242,7 +244,7 @@ export class PartitionLog {
         const found = await seg.locate(fh, fetchOffset, segEnd);
         if (found === null) continue;
         const n = Math.min(Math.max(found.header.byteLength, maxBytes), segEnd - found.pos);
-        const data = await seg.readAt(fh, found.pos, n);
+        const data = await seg.readAt(fh, found.pos, n, lease);
         this.dropBehind(seg);
         return { records: data.subarray(0, wholeBatchesBefore(data, end)), outOfRange: false };
       } catch (err) {

@@ -12,10 +12,18 @@ import {
   readBatchHeader,
   type BatchHeader,
 } from '../../kafka/record-batch.ts';
+import { POOLED_FRAME_MIN_BYTES, type FrameLease } from '../frame-pool.ts';
 
 const OFFSET_ENTRY_BYTES = 8;
 const TIME_ENTRY_BYTES = 12;
 const SCAN_CHUNK_BYTES = 1 << 20;
+/**
+ * Chunk of a scan that reads only batch headers (locating an offset, replaying producer state). A fetch locates its
+ * start from the nearest offset-index entry, a few KiB before it at most, so a small read finds it; reading a whole
+ * chunk of the largest size, and the whole batch, only to look at one header doubled what every fetch read and
+ * allocated.
+ */
+const HEADER_SCAN_CHUNK_BYTES = 16 * 1024;
 /** Index entries gathered before they are written out (2-3 KiB): one index write per this many appends, not one each. */
 const INDEX_FLUSH_ENTRIES = 256;
 
@@ -220,7 +228,10 @@ export type ScanStep =
   | { kind: 'end'; pos: number }
   | { kind: 'bad'; pos: number; reason: string };
 
-/** Walks the batches of a segment file between two positions, reading in large chunks; optionally checks each CRC. */
+/**
+ * Walks the batches of a segment file between two positions. With CRC checks it reads whole batches in large chunks;
+ * without, only each batch's header, in small chunks.
+ */
 export class BatchScanner {
   pos: number;
   private readonly fh: FileHandle;
@@ -241,7 +252,7 @@ export class BatchScanner {
   private async ensure(n: number): Promise<boolean> {
     if (this.pos >= this.bufPos && this.pos + n <= this.bufPos + this.bufLen) return true;
     if (this.pos + n > this.end) return false;
-    const size = Math.max(n, Math.min(SCAN_CHUNK_BYTES, this.end - this.pos));
+    const size = Math.max(n, Math.min(this.verifyCrc ? SCAN_CHUNK_BYTES : HEADER_SCAN_CHUNK_BYTES, this.end - this.pos));
     if (this.buf.length < size) this.buf = Buffer.allocUnsafe(size);
     this.bufPos = this.pos;
     this.bufLen = await readFully(this.fh, this.buf, size, this.pos);
@@ -257,7 +268,8 @@ export class BatchScanner {
     const magic = this.buf.readInt8(at + 16);
     if (magic !== 2) return { kind: 'bad', pos, reason: `magic ${magic}` };
     if (batchLength < MIN_BATCH_LENGTH) return { kind: 'bad', pos, reason: `batchLength ${batchLength}` };
-    if (!(await this.ensure(BATCH_LOG_OVERHEAD + batchLength))) return { kind: 'bad', pos, reason: 'batch cut off' };
+    if (pos + BATCH_LOG_OVERHEAD + batchLength > this.end) return { kind: 'bad', pos, reason: 'batch cut off' };
+    if (this.verifyCrc && !(await this.ensure(BATCH_LOG_OVERHEAD + batchLength))) return { kind: 'bad', pos, reason: 'batch cut off' };
     const at2 = pos - this.bufPos;
     const header = readBatchHeader(this.buf, at2);
     if (this.verifyCrc && computeBatchCrc(this.buf, at2, header.byteLength) !== header.crc) {
@@ -632,12 +644,12 @@ export class Segment {
     }
   }
 
-  /** Reads exactly n bytes at pos (they are committed, so they are there). */
-  async readAt(fh: FileHandle, pos: number, n: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(n);
+  /** Reads exactly n bytes at pos (they are committed, so they are there); a large read into a buffer of `lease`. */
+  async readAt(fh: FileHandle, pos: number, n: number, lease?: FrameLease): Promise<Buffer> {
+    const buf = lease !== undefined && n >= POOLED_FRAME_MIN_BYTES ? lease.acquire(n) : Buffer.allocUnsafe(n);
     const got = await readFully(fh, buf, n, pos);
     assert(got === n, `read ${got} of ${n} committed bytes at ${pos} of ${this.paths.log}`);
-    return buf;
+    return buf.length === n ? buf : buf.subarray(0, n);
   }
 
   /** Closes every handle and forgets the loaded indexes (they are reloaded on the next handle()). */
