@@ -10,10 +10,16 @@ export const POOLED_FRAME_MIN_BYTES = 64 * 1024;
 
 export class FramePool {
   readonly #free = new Map<number, Buffer[]>();
+  /** Every idle buffer, least recently given back first. */
+  readonly #idle = new Set<Buffer>();
   readonly #maxIdleBytes: number;
   #idleBytes = 0;
 
-  /** Keeps at most `maxIdleBytes` of buffers between uses; more are left to the garbage collector. */
+  /**
+   * Keeps at most `maxIdleBytes` of buffers between uses; beyond that the buffers given back longest ago are left to
+   * the garbage collector, so the pool follows the sizes in use now (a consumer's 4 MiB reads, then 1 MiB produce
+   * requests) instead of holding on to the first ones.
+   */
   constructor(maxIdleBytes: number) {
     this.#maxIdleBytes = maxIdleBytes;
   }
@@ -21,9 +27,9 @@ export class FramePool {
   /** A buffer of at least `bytes` (its size is a power of two), reused when one is free. */
   acquire(bytes: number): Buffer {
     const capacity = capacityFor(bytes);
-    const free = this.#free.get(capacity);
-    const buf = free?.pop();
+    const buf = this.#free.get(capacity)?.pop();
     if (buf !== undefined) {
+      this.#idle.delete(buf);
       this.#idleBytes -= capacity;
       return buf;
     }
@@ -32,13 +38,21 @@ export class FramePool {
 
   /** Gives back a buffer from acquire(); nothing may read or write it afterwards. */
   release(buf: Buffer): void {
-    if (this.#idleBytes + buf.length > this.#maxIdleBytes) return;
+    if (buf.length > this.#maxIdleBytes) return;
+    while (this.#idleBytes + buf.length > this.#maxIdleBytes) {
+      const oldest = this.#idle.values().next().value!;
+      this.#idle.delete(oldest);
+      const list = this.#free.get(oldest.length)!;
+      list.splice(list.indexOf(oldest), 1);
+      this.#idleBytes -= oldest.length;
+    }
     let free = this.#free.get(buf.length);
     if (free === undefined) {
       free = [];
       this.#free.set(buf.length, free);
     }
     free.push(buf);
+    this.#idle.add(buf);
     this.#idleBytes += buf.length;
   }
 

@@ -30,6 +30,23 @@ test('the frame pool hands a buffer out again only after it is released, and kee
   assert.equal(pool.idleBytes, 2 * POOLED_FRAME_MIN_BYTES, 'a buffer over the idle limit is left to the collector');
 });
 
+test('a full frame pool makes room for the buffer given back by dropping the one given back longest ago', () => {
+  const pool = new FramePool(4 * POOLED_FRAME_MIN_BYTES);
+  const large = [pool.acquire(2 * POOLED_FRAME_MIN_BYTES), pool.acquire(2 * POOLED_FRAME_MIN_BYTES)];
+  const small = pool.acquire(POOLED_FRAME_MIN_BYTES);
+  pool.release(large[0]!);
+  pool.release(large[1]!);
+  assert.equal(pool.idleBytes, 4 * POOLED_FRAME_MIN_BYTES, 'the pool is full of large buffers');
+  // The load changes to small buffers: the small one is kept, and the oldest large one makes room for it.
+  pool.release(small);
+  assert.equal(pool.idleBytes, 3 * POOLED_FRAME_MIN_BYTES);
+  assert.equal(pool.acquire(POOLED_FRAME_MIN_BYTES).buffer, small.buffer, 'the small buffer is used again');
+  assert.equal(pool.acquire(2 * POOLED_FRAME_MIN_BYTES).buffer, large[1]!.buffer, 'the large buffer given back last is still there');
+  const fresh = pool.acquire(2 * POOLED_FRAME_MIN_BYTES);
+  assert.notEqual(fresh.buffer, large[0]!.buffer, 'the large buffer given back first was dropped');
+  assert.equal(pool.idleBytes, 0);
+});
+
 test('large produce requests pipelined on one connection are stored byte for byte', async (t) => {
   const { broker, address } = await startBroker(t);
   await broker.topics.create('frames', 2);
