@@ -25,6 +25,8 @@ const DEAD_LETTER = 2;
 /** Outcomes of one slice: processed values packed in `out` (record i's value ends at ends[i]), the rest in `notes`. */
 export type StepResult = {
   id: number;
+  /** The job's `data`, sent back for the next job to be packed into (null when the step thread kept it). */
+  spare: ArrayBuffer | null;
   kinds: Uint8Array;
   out: Uint8Array;
   ends: Int32Array;
@@ -32,12 +34,15 @@ export type StepResult = {
   notes: ([number, string] | [number, string, string, string])[];
 };
 
-/** Packs records (all of one topic and partition) for a step thread; `transfer` lists the buffers that move with it. */
-export function encodeJob(id: number, sources: readonly SourceRecord[]): { job: StepJob; transfer: ArrayBuffer[] } {
+/**
+ * Packs records (all of one topic and partition) for a step thread; `transfer` lists the buffers that move with it.
+ * `spare` (a job's data sent back) is packed into when it is large enough, instead of a new buffer.
+ */
+export function encodeJob(id: number, sources: readonly SourceRecord[], spare: ArrayBuffer | null = null): { job: StepJob; transfer: ArrayBuffer[] } {
   const n = sources.length;
   let bytes = 0;
   for (const s of sources) bytes += (s.value?.length ?? 0) + (s.key?.length ?? 0);
-  const data = new Uint8Array(bytes);
+  const data = spare !== null && spare.byteLength >= bytes ? new Uint8Array(spare, 0, bytes) : new Uint8Array(new ArrayBuffer(spareCapacity(bytes)), 0, bytes);
   const index = new Int32Array(4 * n);
   const offsets = new Float64Array(n);
   const timestamps = new Float64Array(n);
@@ -73,6 +78,11 @@ export function encodeJob(id: number, sources: readonly SourceRecord[]): { job: 
   return { job, transfer: [data.buffer, index.buffer, offsets.buffer, timestamps.buffer] };
 }
 
+/** Room for `bytes`, with some to spare, so that a buffer sent back fits the next slices of about the same size. */
+function spareCapacity(bytes: number): number {
+  return Math.ceil((bytes * 1.25) / 4096) * 4096;
+}
+
 /** The records of a job, as the pipeline takes them; values and keys are views into the job's data. */
 export function decodeJob(job: StepJob): SourceRecord[] {
   const data = Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength);
@@ -101,7 +111,7 @@ export function decodeJob(job: StepJob): SourceRecord[] {
  * Packs a job's outcomes (in record order) for the way back. Processed records are written as UTF-8 straight from
  * their JSON text into one buffer, sized for ASCII and grown when a text needs more bytes than it has characters.
  */
-export function encodeResult(id: number, outcomes: readonly TextOutcome[]): { result: StepResult; transfer: ArrayBuffer[] } {
+export function encodeResult(id: number, outcomes: readonly TextOutcome[], spare: ArrayBuffer | null = null): { result: StepResult; transfer: ArrayBuffer[] } {
   const n = outcomes.length;
   let chars = 0;
   for (const o of outcomes) if (o.kind === 'processed') chars += o.json.length;
@@ -131,7 +141,9 @@ export function encodeResult(id: number, outcomes: readonly TextOutcome[]): { re
     ends[i] = at;
   }
   const packed = new Uint8Array(out.buffer, 0, at);
-  return { result: { id, kinds, out: packed, ends, notes }, transfer: [out.buffer, kinds.buffer, ends.buffer] };
+  const transfer = [out.buffer, kinds.buffer, ends.buffer];
+  if (spare !== null) transfer.push(spare);
+  return { result: { id, spare, kinds, out: packed, ends, notes }, transfer };
 }
 
 /** A buffer of at least `need` bytes (at least twice `buffer`'s) holding `buffer`'s first `used` bytes. */

@@ -51,12 +51,16 @@ type Job = {
 type Slot = { worker: Worker; running: Map<number, Job>; records: number; exited: Promise<number> };
 
 const RESTART_FIRST_MS = 100;
+/** Job buffers kept for reuse at most: a few slices' worth per thread. */
+const MAX_SPARES = 8;
 const RESTART_MAX_MS = 10_000;
 
 export class StepPool {
   readonly #o: StepPoolOptions;
   #slots: Slot[] = [];
   #waiting: Job[] = [];
+  /** Job buffers sent back by the threads, packed into again (fewer new buffers, fewer collections). */
+  #spares: ArrayBuffer[] = [];
   #nextId = 1;
   #closing = false;
   #stop = new AbortController();
@@ -99,7 +103,7 @@ export class StepPool {
       if (slot === undefined) return;
       this.#waiting.shift();
       const id = this.#nextId++;
-      const { job: message, transfer } = encodeJob(id, job.sources);
+      const { job: message, transfer } = encodeJob(id, job.sources, this.#spares.pop() ?? null);
       slot.running.set(id, job);
       slot.records += job.sources.length;
       slot.worker.postMessage({ type: 'job', job: message }, transfer);
@@ -142,6 +146,7 @@ export class StepPool {
             if (job === undefined) break;
             slot.running.delete(m.result.id);
             slot.records -= job.sources.length;
+            if (m.result.spare !== null && this.#spares.length < MAX_SPARES) this.#spares.push(m.result.spare);
             job.resolve(decodeResult(m.result, job.sources));
             this.#dispatch();
             break;

@@ -19,7 +19,8 @@ async function run(pipeline: Pipeline, job: StepJob): Promise<void> {
     const outcome = processTextGuarded(pipeline, sources[i]!, log);
     outcomes[i] = outcome instanceof Promise ? await outcome : outcome;
   }
-  const { result, transfer } = encodeResult(job.id, outcomes);
+  // The job's data goes back to be packed into again; nothing here reads it once every outcome is in.
+  const { result, transfer } = encodeResult(job.id, outcomes, job.data.buffer as ArrayBuffer);
   send({ type: 'result', result }, transfer);
 }
 

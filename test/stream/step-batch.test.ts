@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
 import { DeadLetterCode } from '../../src/stream/errors.ts';
 import type { SourceRecord, TextOutcome } from '../../src/stream/pipeline.ts';
 import { decodeJob, decodeResult, encodeJob, encodeResult } from '../../src/stream/step-batch.ts';
@@ -67,4 +68,37 @@ test('results of a slice with nothing processed are empty, not an error', () => 
     decodeResult(result, [source(0, null), source(1, null)]).map((o) => o.kind),
     ['filtered', 'dead-letter'],
   );
+});
+
+test("a job's buffer goes back with its result and the next job is packed into it, when it is large enough", async () => {
+  const first = Array.from({ length: 50 }, (_, i) => source(i, Buffer.from(`{"n":${i},"pad":"${'x'.repeat(100)}"}`), Buffer.from(`k${i}`)));
+  const { job, transfer } = encodeJob(1, first);
+  assert.ok(transfer.includes(job.data.buffer as ArrayBuffer));
+  // Across a real channel, as between the worker and a step thread: the buffers move, they are not copied.
+  const channel = new MessageChannel();
+  const arrived = new Promise<{ data: Uint8Array }>((resolve) => channel.port2.once('message', resolve));
+  channel.port1.postMessage(job, transfer);
+  const received = (await arrived) as unknown as typeof job;
+  assert.equal(job.data.byteLength, 0, 'the sender no longer holds the job');
+  const records = decodeJob(received);
+  const outcomes: TextOutcome[] = records.map((r) => ({ kind: 'processed', json: r.value!.toString('utf8'), key: null, headers: [] }));
+  const { result, transfer: back } = encodeResult(1, outcomes, received.data.buffer as ArrayBuffer);
+  assert.equal(result.spare, received.data.buffer);
+  assert.ok(back.includes(result.spare!), 'the spare moves back with the result');
+  const returned = new Promise<typeof result>((resolve) => channel.port1.once('message', resolve));
+  channel.port2.postMessage(result, back);
+  const answer = await returned;
+  channel.port1.close();
+  assert.deepEqual(decodeResult(answer, first).map((o) => (o.kind === 'processed' ? o.value.toString('utf8') : o.kind)), first.map((s) => s.value!.toString('utf8')));
+
+  // The next job of about the same size is packed into the buffer that came back, and reads as its own records.
+  const second = Array.from({ length: 40 }, (_, i) => source(i, Buffer.from(`{"second":${i}}`), null));
+  const reused = encodeJob(2, second, answer.spare);
+  assert.equal(reused.job.data.buffer, answer.spare, 'packed into the spare');
+  assert.deepEqual(decodeJob(reused.job).map((r) => r.value!.toString('utf8')), second.map((s) => s.value!.toString('utf8')));
+  // A job larger than the spare gets a buffer of its own.
+  const large = Array.from({ length: 200 }, (_, i) => source(i, Buffer.from(`{"large":"${'y'.repeat(200)}","i":${i}}`)));
+  const fresh = encodeJob(3, large, reused.job.data.buffer as ArrayBuffer);
+  assert.notEqual(fresh.job.data.buffer, reused.job.data.buffer);
+  assert.deepEqual(decodeJob(fresh.job).map((r) => r.value!.toString('utf8')), large.map((s) => s.value!.toString('utf8')));
 });
