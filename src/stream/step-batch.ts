@@ -16,6 +16,8 @@ export type StepJob = {
   timestamps: Float64Array;
   /** Headers of the records that have any, by record position. */
   headers: [number, { key: string; value: Uint8Array | null }[]][];
+  /** A reply buffer the worker is done with, for this job's processed texts (null: the thread makes one). */
+  replyInto: ArrayBuffer | null;
 };
 
 const PROCESSED = 0;
@@ -38,7 +40,7 @@ export type StepResult = {
  * Packs records (all of one topic and partition) for a step thread; `transfer` lists the buffers that move with it.
  * `spare` (a job's data sent back) is packed into when it is large enough, instead of a new buffer.
  */
-export function encodeJob(id: number, sources: readonly SourceRecord[], spare: ArrayBuffer | null = null): { job: StepJob; transfer: ArrayBuffer[] } {
+export function encodeJob(id: number, sources: readonly SourceRecord[], spare: ArrayBuffer | null = null, replyInto: ArrayBuffer | null = null): { job: StepJob; transfer: ArrayBuffer[] } {
   const n = sources.length;
   let bytes = 0;
   for (const s of sources) bytes += (s.value?.length ?? 0) + (s.key?.length ?? 0);
@@ -74,8 +76,10 @@ export function encodeJob(id: number, sources: readonly SourceRecord[], spare: A
     if (s.headers.length > 0) headers.push([i, s.headers.map((h) => ({ key: h.key, value: h.value === null ? null : new Uint8Array(h.value) }))]);
   }
   const first = sources[0];
-  const job: StepJob = { id, topic: first?.topic ?? '', partition: first?.partition ?? 0, data, index, offsets, timestamps, headers };
-  return { job, transfer: [data.buffer, index.buffer, offsets.buffer, timestamps.buffer] };
+  const job: StepJob = { id, topic: first?.topic ?? '', partition: first?.partition ?? 0, data, index, offsets, timestamps, headers, replyInto };
+  const transfer = [data.buffer, index.buffer, offsets.buffer, timestamps.buffer];
+  if (replyInto !== null) transfer.push(replyInto);
+  return { job, transfer };
 }
 
 /** Room for `bytes`, with some to spare, so that a buffer sent back fits the next slices of about the same size. */
@@ -109,13 +113,14 @@ export function decodeJob(job: StepJob): SourceRecord[] {
 
 /**
  * Packs a job's outcomes (in record order) for the way back. Processed records are written as UTF-8 straight from
- * their JSON text into one buffer, sized for ASCII and grown when a text needs more bytes than it has characters.
+ * their JSON text into one buffer, sized for ASCII and grown when a text needs more bytes than it has characters:
+ * `replyInto` when it is large enough, else a new one. `spare` (the job's data) goes back with it.
  */
-export function encodeResult(id: number, outcomes: readonly TextOutcome[], spare: ArrayBuffer | null = null): { result: StepResult; transfer: ArrayBuffer[] } {
+export function encodeResult(id: number, outcomes: readonly TextOutcome[], spare: ArrayBuffer | null = null, replyInto: ArrayBuffer | null = null): { result: StepResult; transfer: ArrayBuffer[] } {
   const n = outcomes.length;
   let chars = 0;
   for (const o of outcomes) if (o.kind === 'processed') chars += o.json.length;
-  let out: Buffer<ArrayBuffer> = Buffer.allocUnsafeSlow(chars);
+  let out: Buffer<ArrayBuffer> = replyInto !== null && replyInto.byteLength >= chars ? Buffer.from(replyInto) : Buffer.allocUnsafeSlow(spareCapacity(chars));
   const kinds = new Uint8Array(n);
   const ends = new Int32Array(n);
   const notes: StepResult['notes'] = [];
@@ -148,7 +153,7 @@ export function encodeResult(id: number, outcomes: readonly TextOutcome[], spare
 
 /** A buffer of at least `need` bytes (at least twice `buffer`'s) holding `buffer`'s first `used` bytes. */
 function grow(buffer: Buffer<ArrayBuffer>, used: number, need: number): Buffer<ArrayBuffer> {
-  const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * buffer.length));
+  const bigger = Buffer.allocUnsafeSlow(spareCapacity(Math.max(need, 2 * buffer.length)));
   buffer.copy(bigger, 0, 0, used);
   return bigger;
 }

@@ -40,11 +40,17 @@ export class StepPoolClosed extends Error {
   }
 }
 
+/**
+ * A slice's outcomes. Processed values are views into `reply`; once nothing reads them any more (their outputs are
+ * acknowledged), giveBack(reply) lets a later slice's outcomes be written into it. Null: nothing to give back.
+ */
+export type SliceOutcomes = { outcomes: Outcome[]; reply: ArrayBuffer | null };
+
 type Job = {
   sources: readonly SourceRecord[];
   /** Runs alone on a thread: it was in a thread that ended. */
   suspect: boolean;
-  resolve: (outcomes: Outcome[]) => void;
+  resolve: (outcomes: SliceOutcomes) => void;
   reject: (err: Error) => void;
 };
 
@@ -61,6 +67,8 @@ export class StepPool {
   #waiting: Job[] = [];
   /** Job buffers sent back by the threads, packed into again (fewer new buffers, fewer collections). */
   #spares: ArrayBuffer[] = [];
+  /** Reply buffers given back by the worker, sent with the next jobs for their outcomes. */
+  #replies: ArrayBuffer[] = [];
   #nextId = 1;
   #closing = false;
   #stop = new AbortController();
@@ -82,12 +90,17 @@ export class StepPool {
   }
 
   /** Runs records of one partition through the steps; outcomes come back in input order. */
-  process(sources: readonly SourceRecord[]): Promise<Outcome[]> {
+  process(sources: readonly SourceRecord[]): Promise<SliceOutcomes> {
     if (this.#closing) return Promise.reject(new StepPoolClosed());
     return new Promise((resolve, reject) => {
       this.#waiting.push({ sources, suspect: false, resolve, reject });
       this.#dispatch();
     });
+  }
+
+  /** A slice's reply buffer that nothing reads any more (see SliceOutcomes). */
+  giveBack(reply: ArrayBuffer): void {
+    if (this.#replies.length < MAX_SPARES) this.#replies.push(reply);
   }
 
   /** Hands waiting slices to threads: a suspect slice only to a thread with nothing else, other slices to the least busy. */
@@ -103,7 +116,7 @@ export class StepPool {
       if (slot === undefined) return;
       this.#waiting.shift();
       const id = this.#nextId++;
-      const { job: message, transfer } = encodeJob(id, job.sources, this.#spares.pop() ?? null);
+      const { job: message, transfer } = encodeJob(id, job.sources, this.#spares.pop() ?? null, this.#replies.pop() ?? null);
       slot.running.set(id, job);
       slot.records += job.sources.length;
       slot.worker.postMessage({ type: 'job', job: message }, transfer);
@@ -147,7 +160,7 @@ export class StepPool {
             slot.running.delete(m.result.id);
             slot.records -= job.sources.length;
             if (m.result.spare !== null && this.#spares.length < MAX_SPARES) this.#spares.push(m.result.spare);
-            job.resolve(decodeResult(m.result, job.sources));
+            job.resolve({ outcomes: decodeResult(m.result, job.sources), reply: m.result.out.buffer as ArrayBuffer });
             this.#dispatch();
             break;
           }
@@ -184,7 +197,7 @@ export class StepPool {
       } else {
         const source = job.sources[0]!;
         this.#o.log(`record ${source.topic}/${source.partition}@${source.offset} ends a step thread each time it runs; dead-lettered`);
-        job.resolve([{ kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `the steps ended their thread (exit code ${code}) while processing this record`, step: 'runtime' }]);
+        job.resolve({ outcomes: [{ kind: 'dead-letter', code: DeadLetterCode.STEP_FAILED, message: `the steps ended their thread (exit code ${code}) while processing this record`, step: 'runtime' }], reply: null });
       }
     }
     this.#waiting.unshift(...again);
@@ -199,9 +212,10 @@ export class StepPool {
     return job.sources.map((source, i) => ({
       sources: [source],
       suspect: true,
-      resolve: ([outcome]: Outcome[]) => {
+      // Each record's reply buffer stays with its outcome; they are left to the collector.
+      resolve: ({ outcomes: [outcome] }: SliceOutcomes) => {
         outcomes[i] = outcome!;
-        if (--left === 0 && !failed) job.resolve(outcomes);
+        if (--left === 0 && !failed) job.resolve({ outcomes, reply: null });
       },
       reject: (err: Error) => {
         if (failed) return;

@@ -20,7 +20,7 @@ async function run(pipeline: Pipeline, job: StepJob): Promise<void> {
     outcomes[i] = outcome instanceof Promise ? await outcome : outcome;
   }
   // The job's data goes back to be packed into again; nothing here reads it once every outcome is in.
-  const { result, transfer } = encodeResult(job.id, outcomes, job.data.buffer as ArrayBuffer);
+  const { result, transfer } = encodeResult(job.id, outcomes, job.data.buffer as ArrayBuffer, job.replyInto);
   send({ type: 'result', result }, transfer);
 }
 

@@ -15,7 +15,7 @@ import type { ResolvedDataset } from './dataset.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { compilePipeline, processGuarded, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
 import { streamGroupId, streamStatusPath } from './runtime-names.ts';
-import { StepPool, StepPoolClosed } from './step-pool.ts';
+import { StepPool, StepPoolClosed, type SliceOutcomes } from './step-pool.ts';
 import type { StreamHeader } from './steps.ts';
 
 export type StreamWorkerOptions = {
@@ -102,7 +102,13 @@ const RETRY_MAX_MS = 5000;
 
 type Pending = { source: SourceRecord; leaderEpoch: number; bytes: number };
 /** A processed batch of a lane and the send of its outputs (null when every record was filtered out). */
-type LaneSend = { sent: Promise<boolean> | null; batch: Pending[]; bytes: number };
+type LaneSend = {
+  sent: Promise<boolean> | null;
+  batch: Pending[];
+  bytes: number;
+  /** The step threads' reply buffers the batch's processed values are views into, given back once acknowledged. */
+  replies: ArrayBuffer[];
+};
 
 /** The work of one raw partition: records in offset order, processed and produced one batch at a time. */
 type Lane = {
@@ -117,7 +123,7 @@ type Lane = {
   /** Last offset committed by this worker for the partition; -1n when none. */
   committedOffset: bigint;
   /** Slices taken from the queue and handed to the step threads, oldest first (always empty without step threads). */
-  started: { slice: Pending[]; outcomes: Promise<Outcome[]> }[];
+  started: { slice: Pending[]; outcomes: Promise<SliceOutcomes> }[];
 };
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -409,6 +415,7 @@ export class StreamWorker {
           acknowledged = true;
         });
         const batch: Pending[] = [];
+        const replies: ArrayBuffer[] = [];
         let gaveUp: Pending[] | null = null;
         const messages: OutputMessage[] = [];
         let outBytes = 0;
@@ -423,7 +430,9 @@ export class StreamWorker {
             this.#startSlices(lane, this.#steps);
             slice = started.slice;
             try {
-              outcomes = await started.outcomes;
+              const done = await started.outcomes;
+              outcomes = done.outcomes;
+              if (done.reply !== null) replies.push(done.reply);
             } catch (err) {
               // Only when close() stopped the step threads: these records are not committed, so they are redone later.
               assert(err instanceof StepPoolClosed, 'the step threads give every record an outcome until they are stopped');
@@ -467,7 +476,7 @@ export class StreamWorker {
             break;
           }
         }
-        sending = { sent: messages.length === 0 ? null : this.#sendInOrder(messages, lane.partition), batch, bytes };
+        sending = { sent: messages.length === 0 ? null : this.#sendInOrder(messages, lane.partition), batch, bytes, replies };
       }
       if (sending !== null) await this.#settle(lane, sending);
     } finally {
@@ -496,6 +505,8 @@ export class StreamWorker {
   async #settle(lane: Lane, send: LaneSend): Promise<boolean> {
     const sent = send.sent === null || (await send.sent);
     if (sent) {
+      // The client is done with the outputs (a send that gave up may still hold them: its buffers are not reused).
+      for (const reply of send.replies) this.#steps?.giveBack(reply);
       const last = send.batch[send.batch.length - 1]!;
       const done = BigInt(last.source.offset) + 1n;
       assert(done > lane.doneOffset, 'a lane only moves forward');

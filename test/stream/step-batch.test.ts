@@ -70,7 +70,7 @@ test('results of a slice with nothing processed are empty, not an error', () => 
   );
 });
 
-test("a job's buffer goes back with its result and the next job is packed into it, when it is large enough", async () => {
+test("a job's buffer comes back with its result and the next job is packed into it; a reply given back takes the next outcomes", async () => {
   const first = Array.from({ length: 50 }, (_, i) => source(i, Buffer.from(`{"n":${i},"pad":"${'x'.repeat(100)}"}`), Buffer.from(`k${i}`)));
   const { job, transfer } = encodeJob(1, first);
   assert.ok(transfer.includes(job.data.buffer as ArrayBuffer));
@@ -96,6 +96,15 @@ test("a job's buffer goes back with its result and the next job is packed into i
   const reused = encodeJob(2, second, answer.spare);
   assert.equal(reused.job.data.buffer, answer.spare, 'packed into the spare');
   assert.deepEqual(decodeJob(reused.job).map((r) => r.value!.toString('utf8')), second.map((s) => s.value!.toString('utf8')));
+  // The first reply, once the worker gives it back, takes the second job's outcomes; a larger reply gets a new buffer.
+  const reply = answer.out.buffer as ArrayBuffer;
+  const secondOutcomes: TextOutcome[] = second.map((s) => ({ kind: 'processed', json: s.value!.toString('utf8'), key: null, headers: [] }));
+  const into = encodeResult(2, secondOutcomes, null, reply);
+  assert.equal(into.result.out.buffer, reply, 'written into the reply given back');
+  assert.ok(into.transfer.includes(reply));
+  assert.deepEqual(decodeResult(into.result, second).map((o) => (o.kind === 'processed' ? o.value.toString('utf8') : o.kind)), second.map((s) => s.value!.toString('utf8')));
+  const bigOutcomes: TextOutcome[] = [{ kind: 'processed', json: `{"big":"${'z'.repeat(reply.byteLength)}"}`, key: null, headers: [] }];
+  assert.notEqual(encodeResult(3, bigOutcomes, null, reply).result.out.buffer, reply, 'too small: a new buffer');
   // A job larger than the spare gets a buffer of its own.
   const large = Array.from({ length: 200 }, (_, i) => source(i, Buffer.from(`{"large":"${'y'.repeat(200)}","i":${i}}`)));
   const fresh = encodeJob(3, large, reused.job.data.buffer as ArrayBuffer);

@@ -423,3 +423,44 @@ test('step threads: a dataset whose lookup file cannot be loaded stops the worke
     (err: Error & { code?: string }) => err.code === 'OXBOW_STREAM_LOOKUP_UNREADABLE' && /countries\.csv/.test(err.message),
   );
 });
+
+test('step threads: 20,000 records over many slices and sends arrive intact while the threads reuse their buffers', async (t) => {
+  const { address } = await startBroker(t);
+  const dir = await tempDir(t);
+  const configFile = await writeStepsConfig(dir, `validate(), enrich('sign', (r) => ({ ...r, kind: r.kind + '!' + r.id }))`);
+  const d = (await loadConfig({ file: configFile, cwd: dir })).datasets.d!;
+  await createTopic(address, 'd.raw', 2);
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'test-producer', bootstrapBrokers: [address], acks: ProduceAcks.ALL });
+  defer(t, () => producer.close());
+  const total = 20_000;
+  const kindOf = (i: number) => `k-${i}-${'p'.repeat(200 + (i % 97))}`;
+  for (let from = 0; from < total; from += 2000) {
+    const messages = Array.from({ length: 2000 }, (_, j) => {
+      const i = from + j;
+      return { topic: 'd.raw', partition: i % 2, value: Buffer.from(JSON.stringify({ id: i, kind: kindOf(i) })) };
+    });
+    await producer.send({ messages });
+  }
+  const worker = await StreamWorker.start({
+    brokers: [address],
+    clientId: 'test',
+    dataset: d,
+    stateDir: dir,
+    workerId: 'w1',
+    log: () => undefined,
+    stepThreads: 1,
+    configSource: { configFile, cwd: dir },
+  });
+  defer(t, () => worker.close());
+  const processed = await collect(t, address, 'd.processed');
+  await eventually(() => (processed.length >= total ? true : undefined), 60_000, `${total} processed records`);
+  const seen = new Set<number>();
+  for (const m of processed) {
+    const r = JSON.parse(m.value!.toString('utf8')) as { id: number; kind: string; _source: { partition: number } };
+    assert.equal(r.kind, `${kindOf(r.id)}!${r.id}`, `record ${r.id} holds its own bytes`);
+    assert.equal(r._source.partition, r.id % 2);
+    seen.add(r.id);
+  }
+  assert.equal(seen.size, total, 'every record once');
+  assert.equal(worker.counters.processed, total);
+});
