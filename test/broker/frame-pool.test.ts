@@ -180,3 +180,32 @@ test('fetch answers still waiting to be sent keep their bytes while other fetche
   assert.equal(answers, offsets.length);
   assert.ok(checked >= records, `every record of slow was checked at least once (${checked})`);
 });
+
+test('a long-polling fetch that reads again as data trickles in answers with exactly the stored records', async (t) => {
+  const { broker } = await startBroker(t);
+  await broker.topics.create('trickle', 1);
+  const producer = await RawClient.connect(broker.port);
+  defer(t, () => producer.close());
+  const reader = await RawClient.connect(broker.port);
+  defer(t, () => reader.close());
+  await fill(producer, 'trickle', 250); // one batch of about 256 KiB, so every read goes into a pool buffer
+  // Wants more than will arrive: the fetch reads, finds too little, waits for the next append and reads again.
+  const poll = reader.request(FetchApi, 11, { ...fetchRequest('trickle', 0), minBytes: 64 * 1024 * 1024, maxWaitMs: 1500 }, 20_000);
+  for (let base = 250; base < 2000; base += 250) {
+    await new Promise((r) => setTimeout(r, 50));
+    const values = Array.from({ length: 250 }, (_, i) => Buffer.from(expectedValue('trickle', base + i)));
+    const records = encodeRecordBatch({ records: values.map((value) => ({ key: null, value })) });
+    const res = await producer.request(ProduceApi, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'trickle', partitionData: [{ index: 0, records }] }] });
+    assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, 0);
+  }
+  const res = await poll;
+  const data = res.responses[0]!.partitions[0]!.records!;
+  let count = 0;
+  forEachRecord(data, 0, (buf, offset, _ts, start, length) => {
+    assert.equal(buf.toString('utf8', start, start + length), expectedValue('trickle', offset));
+    assert.equal(offset, count);
+    count++;
+  }, true);
+  // 1 MiB of answer holds the first 3 or 4 whole batches of about 257 KiB, which arrived long before the wait ended.
+  assert.ok(count >= 750 && count % 250 === 0, `the answer holds whole batches from the start (${count} records)`);
+});

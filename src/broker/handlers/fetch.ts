@@ -108,6 +108,9 @@ async function fetch(ctx: HandlerContext, req: FetchRequest): Promise<FetchRespo
     const ev = await evaluate(ctx, req);
     const left = deadline - Date.now();
     if (ev.anyError || ev.bytes >= minBytes || left <= 0 || ev.logs.length === 0) return ev.response;
+    // Not enough yet: this answer is dropped and read again after the wait, so its buffers go back now rather than
+    // piling up over a long poll that re-reads often.
+    ctx.lease.release();
     await waitForData(ev.logs, ev.ends, left);
   }
 }
