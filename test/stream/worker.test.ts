@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test, { type TestContext } from 'node:test';
 import { Admin, Consumer, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
-import { DeadLetterCode, enrich, filter, streamGroupId, streamStatusPath, StreamWorker, validate, type StreamWorkerStatus } from '../../src/stream/index.ts';
+import { DeadLetterCode, enrich, filter, streamGroupId, streamStatusPath, StreamWorker, validate, type ResolvedDataset, type StreamWorkerOptions, type StreamWorkerStatus } from '../../src/stream/index.ts';
 import { defer, eventually, OXBOW_BIN, ROOT, startBroker, tempDir } from '../helpers/broker.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { dataset } from './helpers.ts';
@@ -311,6 +311,11 @@ test('oxbow stream refuses a missing or unknown dataset with a usage error', asy
   assert.match(unknown.stderr, /unknown dataset "nope"; configured: d/);
 });
 
+/** A worker whose steps run on step threads (one unless `options` says otherwise), loading `configFile` as `oxbow stream` does. */
+function startOnStepThreads(address: string, d: ResolvedDataset, dir: string, configFile: string, options: Partial<StreamWorkerOptions> = {}): Promise<StreamWorker> {
+  return StreamWorker.start({ brokers: [address], clientId: 'test', dataset: d, stateDir: dir, workerId: 'w1', log: () => undefined, stepThreads: 1, configSource: { configFile, cwd: dir }, ...options });
+}
+
 /** A config file declaring dataset `d` whose steps are written as source text, as a user's oxbow.config.ts holds them. */
 async function writeStepsConfig(dir: string, steps: string, extra = ''): Promise<string> {
   const configFile = path.join(dir, 'oxbow.config.ts');
@@ -355,17 +360,7 @@ test('step threads: a mixed stream gets the same outcomes as on one thread; a re
   await producer.send({ messages });
 
   const logs: string[] = [];
-  const worker = await StreamWorker.start({
-    brokers: [address],
-    clientId: 'test',
-    dataset: d,
-    stateDir: dir,
-    workerId: 'w1',
-    log: (l) => logs.push(l),
-    offsetCommitIntervalMs: 100,
-    stepThreads: 1,
-    configSource: { configFile, cwd: dir },
-  });
+  const worker = await startOnStepThreads(address, d, dir, configFile, { log: (l) => logs.push(l), offsetCommitIntervalMs: 100 });
   defer(t, () => worker.close());
   const processed = await collect(t, address, 'd.processed');
   const dlq = await collect(t, address, 'd.dlq');
@@ -419,7 +414,7 @@ test('step threads: a dataset whose lookup file cannot be loaded stops the worke
   const configFile = await writeStepsConfig(dir, `lookup('country', { file: ${JSON.stringify(path.join(dir, 'countries.csv'))}, format: 'csv', key: 'code', on: 'kind', miss: 'null' }),`);
   const d = (await loadConfig({ file: configFile, cwd: dir })).datasets.d!;
   await assert.rejects(
-    StreamWorker.start({ brokers: [address], clientId: 'test', dataset: d, stateDir: dir, log: () => undefined, stepThreads: 2, configSource: { configFile, cwd: dir } }),
+    startOnStepThreads(address, d, dir, configFile, { stepThreads: 2 }),
     (err: Error & { code?: string }) => err.code === 'OXBOW_STREAM_LOOKUP_UNREADABLE' && /countries\.csv/.test(err.message),
   );
 });
@@ -441,16 +436,7 @@ test('step threads: 20,000 records over many slices and sends arrive intact whil
     });
     await producer.send({ messages });
   }
-  const worker = await StreamWorker.start({
-    brokers: [address],
-    clientId: 'test',
-    dataset: d,
-    stateDir: dir,
-    workerId: 'w1',
-    log: () => undefined,
-    stepThreads: 1,
-    configSource: { configFile, cwd: dir },
-  });
+  const worker = await startOnStepThreads(address, d, dir, configFile);
   defer(t, () => worker.close());
   const processed = await collect(t, address, 'd.processed');
   await eventually(() => (processed.length >= total ? true : undefined), 60_000, `${total} processed records`);
