@@ -44,7 +44,7 @@ export function encodeJob(id: number, sources: readonly SourceRecord[], spare: A
   const n = sources.length;
   let bytes = 0;
   for (const s of sources) bytes += (s.value?.length ?? 0) + (s.key?.length ?? 0);
-  const data = spare !== null && spare.byteLength >= bytes ? new Uint8Array(spare, 0, bytes) : new Uint8Array(new ArrayBuffer(spareCapacity(bytes)), 0, bytes);
+  const data = spare !== null && spare.byteLength >= bytes ? new Uint8Array(spare, 0, bytes) : new Uint8Array(Buffer.allocUnsafeSlow(spareCapacity(bytes)).buffer, 0, bytes);
   const index = new Int32Array(4 * n);
   const offsets = new Float64Array(n);
   const timestamps = new Float64Array(n);
