@@ -57,9 +57,11 @@ type Job = {
 type Slot = { worker: Worker; running: Map<number, Job>; records: number; exited: Promise<number> };
 
 const RESTART_FIRST_MS = 100;
-/** Job buffers kept for reuse at most: a few slices' worth per thread. */
-const MAX_SPARES = 8;
 const RESTART_MAX_MS = 10_000;
+/** Buffers of each kind (job data, replies) kept for reuse at most: a few slices' worth per thread. */
+const MAX_SPARES = 8;
+/** A buffer larger than this (a slice of large records) is left to the collector rather than held for reuse. */
+const MAX_SPARE_BYTES = 4 * 1024 * 1024;
 
 export class StepPool {
   readonly #o: StepPoolOptions;
@@ -100,7 +102,7 @@ export class StepPool {
 
   /** A slice's reply buffer that nothing reads any more (see SliceOutcomes). */
   giveBack(reply: ArrayBuffer): void {
-    if (this.#replies.length < MAX_SPARES) this.#replies.push(reply);
+    keep(this.#replies, reply);
   }
 
   /** Hands waiting slices to threads: a suspect slice only to a thread with nothing else, other slices to the least busy. */
@@ -159,7 +161,7 @@ export class StepPool {
             if (job === undefined) break;
             slot.running.delete(m.result.id);
             slot.records -= job.sources.length;
-            if (m.result.spare !== null && this.#spares.length < MAX_SPARES) this.#spares.push(m.result.spare);
+            if (m.result.spare !== null) keep(this.#spares, m.result.spare);
             job.resolve({ outcomes: decodeResult(m.result, job.sources), reply: m.result.out.buffer as ArrayBuffer });
             this.#dispatch();
             break;
@@ -256,4 +258,9 @@ export class StepPool {
       }),
     );
   }
+}
+
+/** Keeps a buffer for reuse while the list has room and the buffer is of an ordinary size. */
+function keep(list: ArrayBuffer[], buffer: ArrayBuffer): void {
+  if (list.length < MAX_SPARES && buffer.byteLength <= MAX_SPARE_BYTES) list.push(buffer);
 }

@@ -19,7 +19,8 @@ async function run(pipeline: Pipeline, job: StepJob): Promise<void> {
     const outcome = processTextGuarded(pipeline, sources[i]!, log);
     outcomes[i] = outcome instanceof Promise ? await outcome : outcome;
   }
-  // The job's data goes back to be packed into again; nothing here reads it once every outcome is in.
+  // The job's data goes back to be packed into again. Every outcome is in; only an enrich function that timed out and
+  // still runs may hold a record's key, which then reads as empty (its result is no longer used).
   const { result, transfer } = encodeResult(job.id, outcomes, job.data.buffer as ArrayBuffer, job.replyInto);
   send({ type: 'result', result }, transfer);
 }
