@@ -11,9 +11,9 @@
 //
 // How: posix_fadvise(POSIX_FADV_DONTNEED) over the whole file, which Node does not expose; `dd iflag=nocache
 // count=0` (GNU coreutils) makes exactly that call without reading anything. The broker does not start a process per
-// file (a spawn holds its event loop for milliseconds): one long-lived shell reads file names on its standard input,
-// runs dd for each and answers with a line per file. These are hints: a failure is logged once and otherwise
-// ignored, and a missing dd or shell turns the dropping off.
+// file (a spawn holds its event loop for milliseconds): one long-lived shell, started with the broker, reads file
+// names on its standard input, runs dd for each and answers with a line per file. These are hints: a failure is
+// logged once and otherwise ignored, and a missing dd or shell turns the dropping off.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -49,6 +49,9 @@ export class PageCacheDropper {
     this.#log = options.log;
     this.#command = options.command ?? 'dd';
     this.#enabled = options.mode === 'recent' && process.platform === 'linux';
+    // The helper starts now, while nothing waits: started at the first drop, the spawn held the event loop of a
+    // broker busy with produce traffic for up to a few hundred milliseconds.
+    if (this.#enabled) this.#start();
   }
 
   get enabled(): boolean {
