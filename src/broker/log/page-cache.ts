@@ -89,7 +89,9 @@ export class PageCacheDropper {
 
   #start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.#helper !== null) return this.#helper;
-    const helper = spawn('sh', ['-c', helperScript(this.#command)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    // In a session of its own, so that a Ctrl-C meant for the broker does not kill it while the broker shuts down;
+    // it ends when its standard input does, however the broker ends.
+    const helper = spawn('sh', ['-c', helperScript(this.#command)], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     this.#helper = helper;
     this.#helperGone = new Promise((resolve) => {
       helper.once('close', () => resolve());
