@@ -148,6 +148,17 @@ test('oxbow broker stops cleanly on SIGTERM and on SIGINT, and keeps its data ac
   assert.match(second.output(), /SIGINT: shutting down\nstopped cleanly\n/);
 });
 
+test('oxbow broker shuts down without a complaint when Ctrl-C reaches its whole process group, as in a terminal', async (t) => {
+  const dataDir = await tempDir(t);
+  const b = await spawnBroker(t, ['--port', '0', '--data-dir', dataDir], { ownProcessGroup: true });
+  // Written and rolled, so the page-cache helper has had work to do (segment.bytes 1 KiB: a segment per record).
+  await oxbowOk(['topics', 'create', 'rolled', '--topic-config', 'segment.bytes=1024', '--brokers', b.address]);
+  await oxbowOk(['produce', 'rolled', '--brokers', b.address], { input: `${'x'.repeat(900)}\n`.repeat(6) });
+  process.kill(-b.child.pid!, 'SIGINT');
+  assert.equal(await b.exited, 0);
+  assert.match(b.output(), /^listening on 127\.0\.0\.1:\d+\nSIGINT: shutting down\nstopped cleanly\n$/);
+});
+
 test('oxbow topics creates, lists, describes and deletes topics; the broker applies --partitions and --topic-config', async (t) => {
   const dataDir = await tempDir(t);
   const { address } = await spawnBroker(t, ['--port', '0', '--data-dir', dataDir]);

@@ -57,8 +57,8 @@ export async function startBroker(t: TestContext, broker: OxbowConfigInput['brok
 export type BrokerProcess = { child: ChildProcess; address: string; port: number; output: () => string; exited: Promise<number | null> };
 
 /** `oxbow broker` as a child process; resolves once it prints "listening on". */
-export async function spawnBroker(t: TestContext, args: string[]): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, [OXBOW_BIN, 'broker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnBroker(t: TestContext, args: string[], options: { ownProcessGroup?: boolean } = {}): Promise<BrokerProcess> {
+  const child = spawn(process.execPath, [OXBOW_BIN, 'broker', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
