@@ -1,7 +1,8 @@
 // The steps alone: microseconds per record of the stream benchmark's pipeline (parse, validate, one enrich function,
 // one lookup, the output check and the JSON of the output) on one thread, with no Kafka, no threads and no I/O. The
-// figure to watch when changing the per-record engine: it moves far less from run to run than records/s through the
-// broker do, which share two cores with the broker, the client and the garbage collector.
+// figure to watch when changing the per-record engine: the runs of one invocation agree within a few percent, where
+// records/s through the broker share two cores with the broker, the client and the garbage collector. The machine's
+// speed still moves it between invocations, so compare two builds in alternating invocations.
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

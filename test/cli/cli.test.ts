@@ -2,6 +2,8 @@
 // signals, and a broker spawned for the client commands (topics, produce, consume).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { defer, eventually, OXBOW_BIN, run, spawnBroker, tempDir } from '../helpers/broker.ts';
 
@@ -151,9 +153,12 @@ test('oxbow broker stops cleanly on SIGTERM and on SIGINT, and keeps its data ac
 test('oxbow broker shuts down without a complaint when Ctrl-C reaches its whole process group, as in a terminal', async (t) => {
   const dataDir = await tempDir(t);
   const b = await spawnBroker(t, ['--port', '0', '--data-dir', dataDir], { ownProcessGroup: true });
-  // Written and rolled, so the page-cache helper has had work to do (segment.bytes 1 KiB: a segment per record).
+  // Rolled a few times, so the page-cache helper has dropped segments: with segment.bytes 1 KiB, each produce's batch
+  // of one 900-byte record starts a segment of its own.
   await oxbowOk(['topics', 'create', 'rolled', '--topic-config', 'segment.bytes=1024', '--brokers', b.address]);
-  await oxbowOk(['produce', 'rolled', '--brokers', b.address], { input: `${'x'.repeat(900)}\n`.repeat(6) });
+  for (let i = 0; i < 4; i++) await oxbowOk(['produce', 'rolled', '--brokers', b.address], { input: `${'x'.repeat(900)}\n` });
+  const segments = (await readdir(path.join(dataDir, 'topics', 'rolled', '0'))).filter((f) => f.endsWith('.log'));
+  assert.equal(segments.length, 4, `expected a segment per batch, found ${segments.join(', ')}`);
   process.kill(-b.child.pid!, 'SIGINT');
   assert.equal(await b.exited, 0);
   assert.match(b.output(), /^listening on 127\.0\.0\.1:\d+\nSIGINT: shutting down\nstopped cleanly\n$/);
