@@ -26,7 +26,7 @@ import { TopicStore } from './topics.ts';
  * One broker per data directory: dataDir/broker.lock holds the owner's pid. A lock left by a process that no longer
  * runs (a crash, kill -9) is taken over.
  */
-type OnRead = { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean };
+export type OnRead = { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean };
 
 /**
  * Moves an accepted connection (paused) to a socket made with `onread`, so that its bytes are read into buffers the
@@ -36,7 +36,7 @@ type OnRead = { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array)
  * destroyed without it, which settles the server's connection count. Null (use the accepted socket as it is) where
  * the runtime does not offer what this needs.
  */
-function directReads(accepted: net.Socket, onread: OnRead): net.Socket | null {
+export function directReads(accepted: net.Socket, onread: OnRead): net.Socket | null {
   const internals = accepted as unknown as { _handle?: { useUserBuffer?: unknown } | null };
   const handle = internals._handle;
   if (handle === null || handle === undefined || typeof handle.useUserBuffer !== 'function') return null;
@@ -103,6 +103,14 @@ const SERIAL_API_KEYS: ReadonlySet<number> = new Set([FetchApi.key]);
 const REUSABLE_FRAME_API_KEYS: ReadonlySet<number> = new Set([ProduceApi.key]);
 /** Bytes of large-request buffers the broker keeps between requests for reuse. */
 const FRAME_POOL_IDLE_BYTES = 32 * 1024 * 1024;
+/**
+ * Bytes of one connection's requests the broker holds unanswered before it stops reading that connection. A client
+ * that pipelines large produce requests while appends wait for a slow fdatasync would otherwise have the broker read
+ * them all into new buffers: on a machine where fresh memory is slow to fault in (a VM that hands free pages back to
+ * its host), that burst of page faults held the event loop for over 100 ms and made the stall it was queued behind
+ * longer. Beyond this the requests wait in the socket; the client's own limits do the rest.
+ */
+const MAX_IN_FLIGHT_REQUEST_BYTES = 8 * 1024 * 1024;
 
 export type BrokerOptions = {
   /** Where log lines go (default: stderr with a timestamp). */
@@ -231,6 +239,7 @@ export class Broker {
       directReads: own !== null,
       maxRequestBytes: this.config.maxRequestBytes,
       maxInFlight: 64,
+      maxInFlightBytes: MAX_IN_FLIGHT_REQUEST_BYTES,
       serialApiKeys: SERIAL_API_KEYS,
       responseHighWaterBytes: 4 * 1024 * 1024,
       idleTimeoutMs: this.config.connectionsMaxIdleMs,

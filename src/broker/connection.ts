@@ -25,6 +25,12 @@ export type ConnectionOptions = {
   maxRequestBytes: number;
   maxInFlight: number;
   /**
+   * Bytes of requests read and not yet handled at which the connection stops reading (the request that crosses it is
+   * still taken): what a client sends beyond waits in the socket, not in new buffers of the broker. Undefined: no
+   * limit but maxInFlight.
+   */
+  maxInFlightBytes?: number;
+  /**
    * APIs whose responses can be large (Fetch): they run one at a time per connection, and the next one starts only once
    * the client has read the previous answer down to `responseHighWaterBytes`, so a client that stops reading its socket
    * holds at most one large response in memory.
@@ -59,7 +65,7 @@ export class CloseConnection extends Error {}
 /** Byte runs of an answer at least this long (record batches) are written from where they are, not copied. */
 const REFERENCE_FROM_BYTES = 16 * 1024;
 
-type Slot = { done: boolean; frame: Buffer[] | null; written: (() => void) | null };
+type Slot = { done: boolean; bytes: number; frame: Buffer[] | null; written: (() => void) | null };
 
 export class Connection {
   readonly info: ConnectionInfo;
@@ -71,6 +77,8 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private closed = false;
   private paused = false;
+  /** Bytes of the requests whose handlers have not settled yet. */
+  private inFlightBytes = 0;
   private serialTail: Promise<unknown> = Promise.resolve();
   /** Direct reads: the large frame being read into a pool buffer, and how much of it has arrived. */
   private target: { buf: Buffer; size: number; filled: number } | null = null;
@@ -248,9 +256,10 @@ export class Connection {
       return;
     }
     const reusable = pooled !== null && this.opts.reusableApiKeys?.has(header.apiKey) === true;
-    const slot: Slot = { done: false, frame: null, written: null };
+    const slot: Slot = { done: false, bytes: frame.length, frame: null, written: null };
     this.slots.push(slot);
-    if (this.slots.length >= this.opts.maxInFlight) this.pause();
+    this.inFlightBytes += slot.bytes;
+    if (this.slots.length >= this.opts.maxInFlight || this.overBytes()) this.pause();
     let work: Promise<Awaited<ReturnType<FrameHandler>>>;
     if (this.opts.serialApiKeys.has(header.apiKey)) {
       work = this.serialTail.then(() => this.handler(this.info, header, r));
@@ -281,11 +290,11 @@ export class Connection {
           slot.frame = parts;
           slot.written = result.written ?? null;
         }
-        slot.done = true;
+        this.settled(slot);
         this.flush();
       },
       (err: unknown) => {
-        slot.done = true;
+        this.settled(slot);
         if (err instanceof CloseConnection) this.close(err.message);
         else this.close(`internal error handling api ${header.apiKey} v${header.apiVersion}: ${(err as Error)?.stack ?? String(err)}`);
       },
@@ -327,6 +336,16 @@ export class Connection {
     this.maybeResume();
   }
 
+  /** A request's handler has settled: its frame no longer counts against maxInFlightBytes. */
+  private settled(slot: Slot): void {
+    slot.done = true;
+    this.inFlightBytes -= slot.bytes;
+  }
+
+  private overBytes(): boolean {
+    return this.opts.maxInFlightBytes !== undefined && this.inFlightBytes >= this.opts.maxInFlightBytes;
+  }
+
   private pause(): void {
     if (!this.paused) {
       this.paused = true;
@@ -335,7 +354,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.slots.length < this.opts.maxInFlight && this.socket.writableLength < 4 * 1024 * 1024) {
+    if (this.paused && this.slots.length < this.opts.maxInFlight && !this.overBytes() && this.socket.writableLength < 4 * 1024 * 1024) {
       this.paused = false;
       this.socket.resume();
     }
