@@ -227,6 +227,13 @@ type RunFigures = {
   /** CPU use of the passthrough/worker process and of the broker during the run, 100% = one core. */
   jobCpuPercent: number;
   brokerCpuPercent: number;
+  /**
+   * CPU time per record of the passthrough/worker process and of the broker while the output went from 10% to 90%,
+   * in microseconds (NaN when not measured): the cost of the work itself, which moves less with the machine's speed
+   * than the rates do.
+   */
+  jobCpuUsPerRecord: number;
+  brokerCpuUsPerRecord: number;
   result: StreamJobResult;
   errors: string[];
 };
@@ -245,8 +252,10 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
     const start = wallMs();
     child.stdin!.write('go\n');
     let first = Number.NaN;
-    let at10: { ms: number; seen: number } | null = null;
-    let at90: { ms: number; seen: number } | null = null;
+    type Mark = { ms: number; seen: number; cpuJob: number; cpuBroker: number };
+    const mark = (ms: number, seen: number): Mark => ({ ms, seen, cpuJob: cpuSeconds(child.pid!) ?? Number.NaN, cpuBroker: cpuSeconds(broker.pid) ?? Number.NaN });
+    let at10: Mark | null = null;
+    let at90: Mark | null = null;
     let seen = 0;
     const deadline = start + timeoutMs;
     while (seen < o.records && wallMs() < deadline && child.exitCode === null) {
@@ -254,8 +263,8 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       seen = await endOffsetSum(reader, outTopic);
       const now = wallMs();
       if (seen > 0 && Number.isNaN(first)) first = now;
-      if (at10 === null && seen >= o.records * 0.1) at10 = { ms: now, seen };
-      if (at90 === null && seen >= o.records * 0.9) at90 = { ms: now, seen };
+      if (at10 === null && seen >= o.records * 0.1) at10 = mark(now, seen);
+      if (at90 === null && seen >= o.records * 0.9) at90 = mark(now, seen);
     }
     const end = wallMs();
     const cpuJob = (cpuSeconds(child.pid!) ?? cpuJob0) - cpuJob0;
@@ -271,6 +280,8 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
     if (c !== null && (c.processed !== o.records || Object.keys(c.deadLettered).length > 0 || Object.keys(c.filtered).length > 0)) {
       errors.push(`the worker did not process every record: ${JSON.stringify(c)}`);
     }
+    const sustained = at10 !== null && at90 !== null && at90.seen > at10.seen;
+    const perRecordUs = (from: number | undefined, to: number | undefined) => (sustained && from !== undefined && to !== undefined ? ((to - from) * 1e6) / (at90!.seen - at10!.seen) : Number.NaN);
     return {
       kind: job.mode,
       round,
@@ -281,6 +292,8 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       firstOutputMs: first - start,
       jobCpuPercent: (cpuJob / seconds) * 100,
       brokerCpuPercent: (cpuBroker / seconds) * 100,
+      jobCpuUsPerRecord: perRecordUs(at10?.cpuJob, at90?.cpuJob),
+      brokerCpuUsPerRecord: perRecordUs(at10?.cpuBroker, at90?.cpuBroker),
       result,
       errors,
     };
@@ -312,7 +325,17 @@ type Report = {
   /** The same from start to end, start-up included. */
   passthroughBestStartToEnd: number;
   workerBestStartToEnd: number;
+  /** Medians of the runs' sustained CPU per record (RunFigures.jobCpuUsPerRecord), in microseconds; the broker's over all runs. */
+  passthroughCpuUs: number;
+  workerCpuUs: number;
+  brokerCpuUs: number;
 };
+
+/** The median of a figure over the runs without problems that measured it. */
+function cpuMedian(runs: RunFigures[], which: (r: RunFigures) => boolean, figure: (r: RunFigures) => number): number {
+  const values = runs.filter((r) => which(r) && r.errors.length === 0).map(figure).filter((v) => Number.isFinite(v));
+  return values.length === 0 ? Number.NaN : median(values);
+}
 
 function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'FAIL';
@@ -321,7 +344,7 @@ function verdict(ok: boolean): string {
 function describeRun(r: RunFigures): string {
   return (
     `${fmt(r.sustainedPerSecond)} rec/s sustained, ${fmt(r.recordsPerSecond)} start to end (${fmt(r.records)} records in ${fmt(r.seconds, 2)} s, first output after ${fmt(r.firstOutputMs)} ms; ` +
-    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%)` +
+    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs)` +
     (r.errors.length > 0 ? ` [${r.errors.length} problems: ${r.errors[0]}]` : '')
   );
 }
@@ -347,6 +370,11 @@ function printReport(r: Report): void {
   if (r.roundOverheads.length > 1) {
     out.push(`  per round (worker against the passthrough just before it): ${r.roundOverheads.map((x) => `${fmt(x * 100, 1)}%`).join(', ')}; median ${fmt(r.roundOverheadMedian * 100, 1)}%`);
   }
+  out.push(
+    `CPU per record, sustained (median of the runs): passthrough ${fmt(r.passthroughCpuUs, 2)} µs, worker ${fmt(r.workerCpuUs, 2)} µs ` +
+      `(the steps, their thread and its hand-offs: +${fmt(r.workerCpuUs - r.passthroughCpuUs, 2)} µs, ${fmt((r.workerCpuUs / r.passthroughCpuUs - 1) * 100, 0)}% more); ` +
+      `broker ${fmt(r.brokerCpuUs, 2)} µs. On 2 cores, ≤30% needs the worker's extra CPU to fit in the CPU the passthrough leaves idle.`,
+  );
   const problems = r.runs.filter((x) => x.errors.length > 0);
   if (problems.length > 0) out.push(`${problems.length} run(s) had problems; see above — their figures do not count`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -436,6 +464,9 @@ async function main(): Promise<number> {
       roundOverheadMedian: median(roundOverheads),
       passthroughBestStartToEnd: best('passthrough', (r) => r.recordsPerSecond),
       workerBestStartToEnd: best('worker', (r) => r.recordsPerSecond),
+      passthroughCpuUs: cpuMedian(runs, (r) => r.kind === 'passthrough', (r) => r.jobCpuUsPerRecord),
+      workerCpuUs: cpuMedian(runs, (r) => r.kind === 'worker', (r) => r.jobCpuUsPerRecord),
+      brokerCpuUs: cpuMedian(runs, () => true, (r) => r.brokerCpuUsPerRecord),
     };
     printReport(report);
     if (o.jsonFile !== null) writeFileSync(o.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
