@@ -26,9 +26,12 @@ their own processes (librdkafka producers and a consumer built from bench/broker
   produce throughput (acks=all, batched), consume throughput (read everything back), acks=all produce latency at
   half the peak 1 KiB rate, and the broker's RSS; beside the raw write + fdatasync bandwidth of the same disk.
 
-  --sizes <list>          record value sizes in bytes (default 100,1024)
+  --sizes <list>          record value sizes in bytes (default 100,1024; none: no produce runs)
+  --no-consume            skip the consume runs (each produce run is then followed by the next run straight away)
   --duration <s>          seconds per produce run (default 15)
   --latency-duration <s>  seconds of the fixed-rate latency run (default 15)
+  --latency-rate <n>      records/s of the latency run (default: half the 1 KiB produce peak; with this, the latency run
+                          takes place even without a 1 KiB produce run)
   --latency-warmup <s>    seconds at that rate before its clock starts, for the broker and the raw disk alike
                           (default 3; 0 for none)
   --partitions <n>        partitions per topic (default 4)
@@ -51,6 +54,9 @@ their own processes (librdkafka producers and a consumer built from bench/broker
 
 type Options = {
   sizes: number[];
+  consume: boolean;
+  /** Records/s of the latency run; null = half the 1 KiB produce peak. */
+  latencyRate: number | null;
   durationMs: number;
   latencyDurationMs: number;
   latencyWarmupMs: number;
@@ -93,6 +99,8 @@ function parseOptions(argv: string[]): Options | null {
     args: argv,
     options: {
       sizes: { type: 'string' },
+      'no-consume': { type: 'boolean' },
+      'latency-rate': { type: 'string' },
       duration: { type: 'string' },
       'latency-duration': { type: 'string' },
       'latency-warmup': { type: 'string' },
@@ -123,7 +131,9 @@ function parseOptions(argv: string[]): Options | null {
     throw new Error(`--generator takes rdkafka or platformatic, got ${JSON.stringify(generator)}`);
   }
   return {
-    sizes: (values.sizes ?? '100,1024').split(',').map((s) => Math.round(numberOption('sizes', s.trim(), 0))),
+    sizes: values.sizes === 'none' ? [] : (values.sizes ?? '100,1024').split(',').map((s) => Math.round(numberOption('sizes', s.trim(), 0))),
+    consume: values['no-consume'] !== true,
+    latencyRate: values['latency-rate'] === undefined ? null : numberOption('latency-rate', values['latency-rate'], 0),
     durationMs: numberOption('duration', values.duration, 15) * 1000,
     latencyDurationMs: numberOption('latency-duration', values['latency-duration'], 15) * 1000,
     latencyWarmupMs: numberOption('latency-warmup', values['latency-warmup'], 3, true) * 1000,
@@ -511,8 +521,9 @@ type SizeFigures = {
   produce: Throughput;
   /** rdkafka-load.c's consumer; null when the producers were @platformatic/kafka (no C build). */
   consumeRdkafka: Throughput | null;
-  consumeKcat: Throughput;
-  consumePlatformatic: Throughput;
+  /** Null: --no-consume. */
+  consumeKcat: Throughput | null;
+  consumePlatformatic: Throughput | null;
 };
 type PolicyFigures = { fsync: string; sizes: SizeFigures[]; latency: Latency | null; peakRssBytes: number };
 type SoakFigures = { fsync: string; produce: Throughput; logBytes: number; peakRssBytes: number; finalRssBytes: number };
@@ -545,6 +556,10 @@ async function runPolicy(o: Options, gen: Generator, base: string, fsync: string
       const produce = await produceRun(o, gen, b, topic, recordBytes);
       say(`  ${fmt(produce.mbPerSecond)} MB/s, ${fmt(produce.recordsPerSecond)} records/s, CPU: broker ${fmt(produce.brokerCpuPercent)}%, generators ${fmt(produce.clientCpuPercent)}%`);
       const consumeTimeoutMs = Math.max(120_000, o.durationMs * 10);
+      if (!o.consume) {
+        sizes.push({ recordBytes, produce, consumeRdkafka: null, consumeKcat: null, consumePlatformatic: null });
+        continue;
+      }
       let consumeRdkafka: Throughput | null = null;
       if (gen.name === 'rdkafka') {
         say(`[fsync=${fsync}] consume ${recordBytes} B records with librdkafka (rdkafka-load.c) ...`);
@@ -561,9 +576,9 @@ async function runPolicy(o: Options, gen: Generator, base: string, fsync: string
     }
     let latency: Latency | null = null;
     const kib = sizes.find((s) => s.recordBytes === 1024);
-    if (kib && kib.produce.recordsPerSecond > 0) {
+    const rate = o.latencyRate ?? (kib ? kib.produce.recordsPerSecond / 2 : 0);
+    if (rate > 0) {
       await createTopic(b.address, 'bench.latency', o.partitions);
-      const rate = kib.produce.recordsPerSecond / 2;
       say(`[fsync=${fsync}] fixed-rate produce of 1 KiB records at ${fmt(rate)} records/s for ${o.latencyDurationMs / 1000} s` +
           `${o.latencyWarmupMs > 0 ? ` after ${o.latencyWarmupMs / 1000} s untimed` : ''} ...`);
       latency = await latencyRun(o, gen, base, b, 'bench.latency', 1024, rate);
@@ -611,6 +626,7 @@ function verdict(ok: boolean): string {
  * no errors, and as many records as kcat's end-of-partition offsets add up to (when kcat finished).
  */
 function consumeLine(name: string, s: SizeFigures): string {
+  if (s.consumeKcat === null || s.consumePlatformatic === null) return `  consume ${name}: not run (--no-consume)`;
   const topicRecords = s.consumeKcat.errors.length === 0 ? s.consumeKcat.records : null;
   const runs: [string, Throughput][] = [
     ['kcat', s.consumeKcat],
@@ -662,7 +678,7 @@ function printReport(r: Report): void {
     if (p.latency) {
       const l = p.latency;
       out.push(
-        `  produce latency 1KiB at ${fmt(l.recordsPerSecond)} rec/s (${fmt(l.mbPerSecond)} MB/s, half the peak), ${fmt(l.sends)} sends` +
+        `  produce latency 1KiB at ${fmt(l.recordsPerSecond)} rec/s (${fmt(l.mbPerSecond)} MB/s, ${r.options.latencyRate === null ? 'half the peak' : '--latency-rate'}), ${fmt(l.sends)} sends` +
           `${l.timed === 'records' ? `, each of ${fmt(l.samples)} records timed` : ''}` +
           `${l.warmupMs > 0 ? ` after a ${fmt(l.warmupMs / 1000)} s warm-up at the rate` : ''}: ` +
           `p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms, max ${fmt(l.maxMs, 2)} ms ` +
