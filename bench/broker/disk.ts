@@ -1,10 +1,10 @@
 // Baselines of the disk under the broker's data directory: sequential write bandwidth (1 MiB writes, then one
 // fdatasync) and the latency of write + fdatasync appends at a fixed rate.
-import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { PageCacheDropper } from '../../src/broker/log/page-cache.ts';
 import { MB, MiB, percentile } from './stats.ts';
 
 export type DiskResult = { bytes: number; seconds: number; mbPerSecond: number };
@@ -42,13 +42,18 @@ export function measureSequentialWriteSync(dir: string, totalMiB: number, run: n
  * Drops the page cache of the files the raw appends wrote, so that the broker's latency run after them starts from the
  * memory it would have had without them. On these machines (a VM whose free memory goes back to its host) the run
  * after them paid for the gigabytes they left cached: at 440,000 records/s the broker's p99 was 20.6-167 ms in four
- * runs with the raw appends' 6 GB left cached, 5.0-7.9 ms in four with it dropped. `dd iflag=nocache count=0` (GNU
- * coreutils) calls posix_fadvise(POSIX_FADV_DONTNEED) on the whole file without reading it, as the broker's
- * broker.pageCache=recent does; where dd is missing this does nothing. Deleting the files instead would hand the run
- * after them the file system's discards (see measureAppendLatency).
+ * runs with the raw appends' 6 GB left cached, 5.0-7.9 ms in four with it dropped. It is the broker's own dropper
+ * (broker.pageCache=recent), which says so on stderr when it cannot drop. Deleting the files instead would hand the
+ * run after them the file system's discards (see measureAppendLatency).
  */
-function dropPageCache(files: string[]): void {
-  for (const file of files) spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
+async function dropPageCache(files: string[]): Promise<void> {
+  const dropper = new PageCacheDropper({ mode: 'recent', log: (line) => process.stderr.write(`raw disk: ${line}\n`) });
+  try {
+    for (const file of files) dropper.drop(file);
+    await dropper.idle();
+  } finally {
+    await dropper.close();
+  }
 }
 
 export type AppendLatencyResult = { appends: number; p50Ms: number; p99Ms: number; maxMs: number };
@@ -98,7 +103,7 @@ export async function measureAppendLatency(
     await Promise.all(chains);
   } finally {
     for (const fh of handles) await fh.close();
-    dropPageCache(files);
+    await dropPageCache(files);
   }
   latencies.sort((a, b) => a - b);
   return { appends: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? Number.NaN };

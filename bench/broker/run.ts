@@ -126,6 +126,9 @@ function parseOptions(argv: string[]): Options | null {
   for (const f of fsyncPolicies) {
     if (f !== 'always' && f !== 'os' && !/^\d+(ms|s)$/.test(f)) throw new Error(`--fsync takes always, os or an interval like 200ms, got ${JSON.stringify(f)}`);
   }
+  if (values.sizes === 'none' && values['latency-rate'] === undefined && values.soak !== true) {
+    throw new Error('--sizes none leaves nothing to measure without --latency-rate or --soak');
+  }
   const generator = values.generator ?? null;
   if (generator !== null && generator !== 'rdkafka' && generator !== 'platformatic') {
     throw new Error(`--generator takes rdkafka or platformatic, got ${JSON.stringify(generator)}`);
