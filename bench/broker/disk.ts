@@ -5,7 +5,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, writeSync } from 'node
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { PageCacheDropper } from '../../src/broker/log/page-cache.ts';
-import { MB, MiB, percentile } from './stats.ts';
+import { MB, MiB, percentile, wallMs } from './stats.ts';
 
 export type DiskResult = { bytes: number; seconds: number; mbPerSecond: number };
 
@@ -39,10 +39,12 @@ export function measureSequentialWriteSync(dir: string, totalMiB: number, run: n
 }
 
 /**
- * Drops the page cache of the files the raw appends wrote, so that the broker's latency run after them starts from the
- * memory it would have had without them. On these machines (a VM whose free memory goes back to its host) the run
- * after them paid for the gigabytes they left cached: at 440,000 records/s the broker's p99 was 20.6-167 ms in four
- * runs with the raw appends' 6 GB left cached, 5.0-7.9 ms in four with it dropped. It is the broker's own dropper
+ * Drops the page cache of the files the raw appends wrote, so that the runs after them (the next fsync policy's, the
+ * soak) start from the memory they would have had without them. On these machines (a VM whose free memory goes back
+ * to its host) a run after them paid for the gigabytes they left cached: at 440,000 records/s the broker's p99 was
+ * 20.6-167 ms in four runs with the raw appends' 6 GB left cached, 5.0-7.9 ms in four with it dropped. Dropping is
+ * not free either: the host takes the memory back over the next seconds, which is why the broker's latency run
+ * comes before the raw appends, not after them (see latencyRun in run.ts). It is the broker's own dropper
  * (broker.pageCache=recent), which says so on stderr when it cannot drop. Deleting the files instead would hand the
  * run after them the file system's discards (see measureAppendLatency).
  */
@@ -56,7 +58,15 @@ async function dropPageCache(files: string[]): Promise<void> {
   }
 }
 
-export type AppendLatencyResult = { appends: number; p50Ms: number; p99Ms: number; maxMs: number };
+export type AppendLatencyResult = {
+  appends: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Wall-clock span of the timed appends (wallMs()), from the first one's schedule to the last one's end. */
+  startMs: number;
+  endMs: number;
+};
 
 /**
  * The disk's own answer to the latency run: `chunkBytes` appended to one of `files` files every `intervalMs`
@@ -80,10 +90,13 @@ export async function measureAppendLatency(
   const positions = handles.map(() => 0);
   const chains: Promise<void>[] = handles.map(() => Promise.resolve());
   const latencies: number[] = [];
+  let startMs = 0;
+  let endMs = 0;
   try {
     const start = performance.now();
     const warmup = Math.floor(opts.warmupMs / opts.intervalMs);
     const count = warmup + Math.floor(opts.durationMs / opts.intervalMs);
+    startMs = wallMs() + warmup * opts.intervalMs;
     for (let i = 0; i < count; i++) {
       const timed = i >= warmup;
       const scheduled = start + i * opts.intervalMs;
@@ -102,9 +115,10 @@ export async function measureAppendLatency(
     }
     await Promise.all(chains);
   } finally {
+    endMs = wallMs();
     for (const fh of handles) await fh.close();
     await dropPageCache(files);
   }
   latencies.sort((a, b) => a - b);
-  return { appends: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? Number.NaN };
+  return { appends: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? Number.NaN, startMs, endMs };
 }

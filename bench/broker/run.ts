@@ -11,7 +11,7 @@ import { Admin } from '@platformatic/kafka';
 import { measureAppendLatency, measureSequentialWriteSync, type AppendLatencyResult, type DiskResult } from './disk.ts';
 import type { ConsumeJob, Job, ProduceJob, RateJob, RateResult, ThroughputResult } from './load.ts';
 import { scratchDir } from '../scratch.ts';
-import { cpuSeconds, fmt, MB, median, percentile, RssSampler, wallMs } from './stats.ts';
+import { cpuSeconds, describeSteal, fmt, MB, median, percentile, RssSampler, StealSampler, wallMs, type StealFigures } from './stats.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const OXBOW_BIN = path.join(ROOT, 'bin', 'oxbow.js');
@@ -461,51 +461,70 @@ type Latency = {
   rawDisk: AppendLatencyResult;
   /** Untimed time at the rate before the timed run, for the broker and the raw disk alike. */
   warmupMs: number;
+  /** CPU time the host took from this machine during the timed run, and during the raw appends' timed run. */
+  steal: StealFigures | null;
+  rawDiskSteal: StealFigures | null;
 };
 
 async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerProcess, topic: string, recordBytes: number, recordsPerSecond: number): Promise<Latency> {
   const tickMs = 5;
   const perSend = Math.max(1, Math.round((recordsPerSecond / o.workers) * tickMs / 1000));
-  const rawDisk = await measureAppendLatency(base, {
-    chunkBytes: perSend * recordBytes,
-    intervalMs: tickMs / o.workers,
-    files: o.partitions,
-    durationMs: o.latencyDurationMs,
-    warmupMs: o.latencyWarmupMs,
-  });
-  say(`  raw disk, same appends: p50 ${fmt(rawDisk.p50Ms, 2)} ms, p99 ${fmt(rawDisk.p99Ms, 2)} ms, max ${fmt(rawDisk.maxMs, 2)} ms`);
-  const jobs: RateJob[] = Array.from({ length: o.workers }, (_, w) => ({
-    mode: 'rate',
-    address: b.address,
-    topic,
-    partitions: o.partitions,
-    firstPartition: w,
-    recordBytes,
-    recordsPerSecond: recordsPerSecond / o.workers,
-    tickMs,
-    durationMs: o.latencyDurationMs,
-    warmupMs: o.latencyWarmupMs,
-  }));
-  const results = await runJobs<RateResult>(jobs, o.latencyWarmupMs + o.latencyDurationMs + 120_000, gen.binary);
-  const all = results.flatMap((r) => r.latenciesMs).sort((x, y) => x - y);
-  const start = Math.min(...results.map((r) => r.startMs));
-  const end = Math.max(...results.map((r) => r.endMs));
-  const records = results.reduce((n, r) => n + r.records, 0);
-  const achieved = records / ((end - start) / 1000);
-  return {
-    recordsPerSecond: achieved,
-    mbPerSecond: (achieved * recordBytes) / MB,
-    sends: results.reduce((n, r) => n + (r.sends ?? r.latenciesMs.length), 0),
-    timed: gen.name === 'rdkafka' ? 'records' : 'sends',
-    samples: all.length,
-    p50Ms: percentile(all, 50),
-    p99Ms: percentile(all, 99),
-    maxMs: all.at(-1) ?? Number.NaN,
-    behind: results.reduce((n, r) => n + r.behind, 0),
-    errors: results.flatMap((r) => r.errors),
-    rawDisk,
-    warmupMs: o.latencyWarmupMs,
-  };
+  const steal = new StealSampler();
+  try {
+    // The broker first, the raw disk after: the raw appends leave gigabytes of page cache behind, and dropping it
+    // (dropPageCache in disk.ts) hands that memory back to the host, which on these machines disturbed the next
+    // 20 s or so (a broker run right after 60 s of raw appends: p99 441-493 ms; without them before it: 9-11 ms).
+    const jobs: RateJob[] = Array.from({ length: o.workers }, (_, w) => ({
+      mode: 'rate',
+      address: b.address,
+      topic,
+      partitions: o.partitions,
+      firstPartition: w,
+      recordBytes,
+      recordsPerSecond: recordsPerSecond / o.workers,
+      tickMs,
+      durationMs: o.latencyDurationMs,
+      warmupMs: o.latencyWarmupMs,
+    }));
+    const results = await runJobs<RateResult>(jobs, o.latencyWarmupMs + o.latencyDurationMs + 120_000, gen.binary);
+    const all = results.flatMap((r) => r.latenciesMs).sort((x, y) => x - y);
+    const start = Math.min(...results.map((r) => r.startMs));
+    const end = Math.max(...results.map((r) => r.endMs));
+    const records = results.reduce((n, r) => n + r.records, 0);
+    const achieved = records / ((end - start) / 1000);
+    const brokerSteal = steal.between(start, end);
+    const p50Ms = percentile(all, 50);
+    const p99Ms = percentile(all, 99);
+    const maxMs = all.at(-1) ?? Number.NaN;
+    say(`  p50 ${fmt(p50Ms, 2)} ms, p99 ${fmt(p99Ms, 2)} ms, max ${fmt(maxMs, 2)} ms; ${describeSteal(brokerSteal)}`);
+    const rawDisk = await measureAppendLatency(base, {
+      chunkBytes: perSend * recordBytes,
+      intervalMs: tickMs / o.workers,
+      files: o.partitions,
+      durationMs: o.latencyDurationMs,
+      warmupMs: o.latencyWarmupMs,
+    });
+    const rawDiskSteal = steal.between(rawDisk.startMs, rawDisk.endMs);
+    say(`  raw disk, same appends: p50 ${fmt(rawDisk.p50Ms, 2)} ms, p99 ${fmt(rawDisk.p99Ms, 2)} ms, max ${fmt(rawDisk.maxMs, 2)} ms; ${describeSteal(rawDiskSteal)}`);
+    return {
+      recordsPerSecond: achieved,
+      mbPerSecond: (achieved * recordBytes) / MB,
+      sends: results.reduce((n, r) => n + (r.sends ?? r.latenciesMs.length), 0),
+      timed: gen.name === 'rdkafka' ? 'records' : 'sends',
+      samples: all.length,
+      p50Ms,
+      p99Ms,
+      maxMs,
+      behind: results.reduce((n, r) => n + r.behind, 0),
+      errors: results.flatMap((r) => r.errors),
+      rawDisk,
+      warmupMs: o.latencyWarmupMs,
+      steal: brokerSteal,
+      rawDiskSteal,
+    };
+  } finally {
+    steal.stop();
+  }
 }
 
 function directoryBytes(dir: string): number {
@@ -585,7 +604,6 @@ async function runPolicy(o: Options, gen: Generator, base: string, fsync: string
       say(`[fsync=${fsync}] fixed-rate produce of 1 KiB records at ${fmt(rate)} records/s for ${o.latencyDurationMs / 1000} s` +
           `${o.latencyWarmupMs > 0 ? ` after ${o.latencyWarmupMs / 1000} s untimed` : ''} ...`);
       latency = await latencyRun(o, gen, base, b, 'bench.latency', 1024, rate);
-      say(`  p50 ${fmt(latency.p50Ms, 2)} ms, p99 ${fmt(latency.p99Ms, 2)} ms, max ${fmt(latency.maxMs, 2)} ms`);
     }
     return { fsync, sizes, latency, peakRssBytes: rss.peakBytes };
   } finally {
@@ -690,6 +708,7 @@ function printReport(r: Report): void {
           // With fsync=always an answer waits for an fdatasync; when the disk's own appends miss the target, so must any broker.
           (l.p99Ms >= 10 && l.rawDisk.p99Ms >= 10 ? ` (the raw disk's same appends miss it too: p99 ${fmt(l.p99Ms / l.rawDisk.p99Ms, 2)}× the disk's)` : '') +
           (l.behind > 0 ? ` [generator fell behind ${l.behind} times]` : '') +
+          ` [${describeSteal(l.steal)}; during the raw appends ${describeSteal(l.rawDiskSteal).replace('host steal ', '')}]` +
           (l.errors.length > 0 ? ` [${l.errors.length} errors: ${l.errors[0]}]` : ''),
       );
     }

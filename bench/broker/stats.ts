@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 
 export const MB = 1_000_000;
 export const MiB = 1024 * 1024;
+/** The unit of /proc's CPU times (USER_HZ), fixed at 100 on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between processes on one machine. */
 export function wallMs(): number {
@@ -41,8 +43,7 @@ export function cpuSeconds(pid: number): number | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticksPerSecond = 100;
-    return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond;
+    return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return null;
   }
@@ -68,6 +69,84 @@ export class RssSampler {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** CPU time the hypervisor gave to others while this machine's CPUs had work ("steal" in /proc/stat), over a span. */
+export type StealFigures = {
+  /** Stolen CPU time in milliseconds, summed over the CPUs. */
+  stolenMs: number;
+  /** Stolen time as a share (0..1) of all CPU time of the span. */
+  share: number;
+  /** The most CPU time stolen within one sampling interval, in milliseconds. */
+  worstMs: number;
+  /** The sampling interval. */
+  intervalMs: number;
+};
+
+type CpuTimes = { atMs: number; steal: number; total: number };
+
+/** The machine's CPU times from the first line of /proc/stat, in clock ticks; null where there is no /proc/stat. */
+function cpuTimes(): CpuTimes | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').slice(0, 256).split('\n', 1)[0]!;
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user and nice)
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return null;
+    return { atMs: wallMs(), steal: f[7]!, total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples the machine's stolen CPU time at a fixed interval, so that a run can say whether the host took CPU away
+ * while it was timed: on a virtual machine a stretch of steal stalls every process at once, the broker and the load
+ * generators alike, and shows in a latency figure as if one of them had stalled.
+ */
+export class StealSampler {
+  readonly #samples: CpuTimes[] = [];
+  readonly #timer: NodeJS.Timeout;
+  readonly #intervalMs: number;
+
+  constructor(intervalMs = 100) {
+    this.#intervalMs = intervalMs;
+    const sample = () => {
+      const t = cpuTimes();
+      if (t !== null) this.#samples.push(t);
+    };
+    sample();
+    this.#timer = setInterval(sample, intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    const t = cpuTimes();
+    if (t !== null) this.#samples.push(t);
+  }
+
+  /** The steal between two wall-clock times (wallMs()), from the samples that span them; null without /proc/stat. */
+  between(fromMs: number, toMs: number): StealFigures | null {
+    const s = this.#samples;
+    // The last sample at or before the start, through the first at or after the end.
+    let first = 0;
+    while (first + 1 < s.length && s[first + 1]!.atMs <= fromMs) first++;
+    let last = first;
+    while (last + 1 < s.length && s[last]!.atMs < toMs) last++;
+    if (last === first) return null;
+    let worst = 0;
+    for (let i = first + 1; i <= last; i++) worst = Math.max(worst, s[i]!.steal - s[i - 1]!.steal);
+    const ticks = s[last]!.steal - s[first]!.steal;
+    const total = s[last]!.total - s[first]!.total;
+    const msPerTick = 1000 / CLOCK_TICKS_PER_SECOND;
+    return { stolenMs: ticks * msPerTick, share: total > 0 ? ticks / total : 0, worstMs: worst * msPerTick, intervalMs: this.#intervalMs };
+  }
+}
+
+/** "steal 1.2% of CPU time, at most 90 ms in 100 ms" for a report line. */
+export function describeSteal(steal: StealFigures | null): string {
+  if (steal === null) return 'steal not measured';
+  return `host steal ${fmt(steal.share * 100, 1)}% of CPU time, at most ${fmt(steal.worstMs)} ms in ${fmt(steal.intervalMs)} ms`;
 }
 
 /** A whole-number command-line option of at least `min`, or `fallback` when absent; a clear error names the flag. */
