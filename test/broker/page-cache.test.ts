@@ -2,13 +2,14 @@
 // cache, while the newest sealed one and the active one stay; residency is read with util-linux's fincore.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { encodeRecordBatch, validateBatches } from '../../src/kafka/record-batch.ts';
 import { PartitionLog, type LogConfig } from '../../src/broker/log/index.ts';
-import { PageCacheDropper } from '../../src/broker/log/page-cache.ts';
+import { DROP_PIECE_BYTES, PageCacheDropper } from '../../src/broker/log/page-cache.ts';
 
 const SEGMENT_BYTES = 1 << 20;
 
@@ -127,4 +128,28 @@ test('a reader catching up from the start leaves the old segments out of the pag
   const resident = files.map(residentBytes);
   assert.deepEqual(resident.slice(0, 3), [0, 0, 0], `resident bytes per segment after the read: ${resident.join(', ')}`);
   for (const [i, r] of resident.slice(3).entries()) assert.ok(r > 0, `segment ${i + 3}, read or newest, is cached (${r} bytes)`);
+});
+
+test('a file larger than one piece is dropped in pieces with pauses between them, and all of it leaves the page cache', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'big.log');
+  // Two and a half pieces, written and synced (dirty pages cannot be dropped), then read so that all of it is cached.
+  const bytes = DROP_PIECE_BYTES * 2 + DROP_PIECE_BYTES / 2;
+  const fd = openSync(file, 'w');
+  writeSync(fd, Buffer.alloc(bytes, 7));
+  fsyncSync(fd);
+  closeSync(fd);
+  readFileSync(file);
+  assert.equal(residentBytes(file), bytes);
+  const lines: string[] = [];
+  const dropper = new PageCacheDropper({ mode: 'recent', log: (l) => lines.push(l) });
+  t.after(() => dropper.close());
+  const started = performance.now();
+  dropper.drop(file);
+  await dropper.idle();
+  assert.equal(residentBytes(file), 0);
+  assert.equal(dropper.dropped, 1);
+  assert.deepEqual(lines, []);
+  // Three pieces with a pause between each two.
+  assert.ok(performance.now() - started >= 20, `dropped in ${performance.now() - started} ms`);
 });
