@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
-import { cpuSeconds, fmt, median, wallMs, wholeNumber } from '../broker/stats.ts';
+import { cpuSeconds, describeSteal, fmt, median, StealSampler, wallMs, wholeNumber, type StealFigures } from '../broker/stats.ts';
 import { scratchDir } from '../scratch.ts';
 import type { StreamJob, StreamJobResult } from './job.ts';
 import { orderRecord, writeCountriesCsv } from './records.ts';
@@ -234,6 +234,8 @@ type RunFigures = {
    */
   jobCpuUsPerRecord: number;
   brokerCpuUsPerRecord: number;
+  /** CPU time the host took from this machine while the output went from 10% to 90% (null: not measured). */
+  steal: StealFigures | null;
   result: StreamJobResult;
   errors: string[];
 };
@@ -247,6 +249,7 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
   const timeoutMs = Math.max(120_000, o.records / 2);
   try {
     await next(60_000);
+    const steal = new StealSampler();
     const cpuJob0 = cpuSeconds(child.pid!) ?? 0;
     const cpuBroker0 = cpuSeconds(broker.pid) ?? 0;
     const start = wallMs();
@@ -267,6 +270,7 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       if (at90 === null && seen >= o.records * 0.9) at90 = mark(now, seen);
     }
     const end = wallMs();
+    steal.stop();
     const cpuJob = (cpuSeconds(child.pid!) ?? cpuJob0) - cpuJob0;
     const cpuBroker = (cpuSeconds(broker.pid) ?? cpuBroker0) - cpuBroker0;
     child.stdin!.end('stop\n');
@@ -294,6 +298,7 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       brokerCpuPercent: (cpuBroker / seconds) * 100,
       jobCpuUsPerRecord: perRecordUs(at10?.cpuJob, at90?.cpuJob),
       brokerCpuUsPerRecord: perRecordUs(at10?.cpuBroker, at90?.cpuBroker),
+      steal: sustained ? steal.between(at10!.ms, at90!.ms) : null,
       result,
       errors,
     };
@@ -344,7 +349,7 @@ function verdict(ok: boolean): string {
 function describeRun(r: RunFigures): string {
   return (
     `${fmt(r.sustainedPerSecond)} rec/s sustained, ${fmt(r.recordsPerSecond)} start to end (${fmt(r.records)} records in ${fmt(r.seconds, 2)} s, first output after ${fmt(r.firstOutputMs)} ms; ` +
-    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs)` +
+    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs; ${describeSteal(r.steal)})` +
     (r.errors.length > 0 ? ` [${r.errors.length} problems: ${r.errors[0]}]` : '')
   );
 }
