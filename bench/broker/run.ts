@@ -496,7 +496,7 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
     const p50Ms = percentile(all, 50);
     const p99Ms = percentile(all, 99);
     const maxMs = all.at(-1) ?? Number.NaN;
-    say(`  p50 ${fmt(p50Ms, 2)} ms, p99 ${fmt(p99Ms, 2)} ms, max ${fmt(maxMs, 2)} ms; ${describeSteal(brokerSteal)}`);
+    say(`  p50 ${fmt(p50Ms, 2)} ms, p99 ${fmt(p99Ms, 2)} ms, max ${fmt(maxMs, 2)} ms; host steal ${describeSteal(brokerSteal)}`);
     const rawDisk = await measureAppendLatency(base, {
       chunkBytes: perSend * recordBytes,
       intervalMs: tickMs / o.workers,
@@ -505,7 +505,7 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
       warmupMs: o.latencyWarmupMs,
     });
     const rawDiskSteal = steal.between(rawDisk.startMs, rawDisk.endMs);
-    say(`  raw disk, same appends: p50 ${fmt(rawDisk.p50Ms, 2)} ms, p99 ${fmt(rawDisk.p99Ms, 2)} ms, max ${fmt(rawDisk.maxMs, 2)} ms; ${describeSteal(rawDiskSteal)}`);
+    say(`  raw disk, same appends: p50 ${fmt(rawDisk.p50Ms, 2)} ms, p99 ${fmt(rawDisk.p99Ms, 2)} ms, max ${fmt(rawDisk.maxMs, 2)} ms; host steal ${describeSteal(rawDiskSteal)}`);
     return {
       recordsPerSecond: achieved,
       mbPerSecond: (achieved * recordBytes) / MB,
@@ -708,7 +708,7 @@ function printReport(r: Report): void {
           // With fsync=always an answer waits for an fdatasync; when the disk's own appends miss the target, so must any broker.
           (l.p99Ms >= 10 && l.rawDisk.p99Ms >= 10 ? ` (the raw disk's same appends miss it too: p99 ${fmt(l.p99Ms / l.rawDisk.p99Ms, 2)}× the disk's)` : '') +
           (l.behind > 0 ? ` [generator fell behind ${l.behind} times]` : '') +
-          ` [${describeSteal(l.steal)}; during the raw appends ${describeSteal(l.rawDiskSteal).replace('host steal ', '')}]` +
+          ` [host steal ${describeSteal(l.steal)}; during the raw appends ${describeSteal(l.rawDiskSteal)}]` +
           (l.errors.length > 0 ? ` [${l.errors.length} errors: ${l.errors[0]}]` : ''),
       );
     }

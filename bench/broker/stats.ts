@@ -143,10 +143,10 @@ export class StealSampler {
   }
 }
 
-/** "steal 1.2% of CPU time, at most 90 ms in 100 ms" for a report line. */
+/** "1.2% of CPU time, at most 90 ms in 100 ms" for a report line, after the words "host steal". */
 export function describeSteal(steal: StealFigures | null): string {
-  if (steal === null) return 'steal not measured';
-  return `host steal ${fmt(steal.share * 100, 1)}% of CPU time, at most ${fmt(steal.worstMs)} ms in ${fmt(steal.intervalMs)} ms`;
+  if (steal === null) return 'not measured';
+  return `${fmt(steal.share * 100, 1)}% of CPU time, at most ${fmt(steal.worstMs)} ms in ${fmt(steal.intervalMs)} ms`;
 }
 
 /** A whole-number command-line option of at least `min`, or `fallback` when absent; a clear error names the flag. */

@@ -247,9 +247,9 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
   const { child, stderr } = spawnWithStderr(args, ROOT);
   const next = lineReader(child, `${job.mode} run`, stderr);
   const timeoutMs = Math.max(120_000, o.records / 2);
+  const steal = new StealSampler();
   try {
     await next(60_000);
-    const steal = new StealSampler();
     const cpuJob0 = cpuSeconds(child.pid!) ?? 0;
     const cpuBroker0 = cpuSeconds(broker.pid) ?? 0;
     const start = wallMs();
@@ -270,7 +270,6 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       if (at90 === null && seen >= o.records * 0.9) at90 = mark(now, seen);
     }
     const end = wallMs();
-    steal.stop();
     const cpuJob = (cpuSeconds(child.pid!) ?? cpuJob0) - cpuJob0;
     const cpuBroker = (cpuSeconds(broker.pid) ?? cpuBroker0) - cpuBroker0;
     child.stdin!.end('stop\n');
@@ -303,6 +302,7 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       errors,
     };
   } finally {
+    steal.stop();
     await stopChild(child, 10_000);
   }
 }
@@ -349,7 +349,7 @@ function verdict(ok: boolean): string {
 function describeRun(r: RunFigures): string {
   return (
     `${fmt(r.sustainedPerSecond)} rec/s sustained, ${fmt(r.recordsPerSecond)} start to end (${fmt(r.records)} records in ${fmt(r.seconds, 2)} s, first output after ${fmt(r.firstOutputMs)} ms; ` +
-    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs; ${describeSteal(r.steal)})` +
+    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs; host steal ${describeSteal(r.steal)})` +
     (r.errors.length > 0 ? ` [${r.errors.length} problems: ${r.errors[0]}]` : '')
   );
 }
