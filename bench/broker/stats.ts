@@ -1,5 +1,8 @@
 // Small measuring helpers shared by the broker benchmark: percentiles, units, and /proc samples of a process.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 
 export const MB = 1_000_000;
 export const MiB = 1024 * 1024;
@@ -69,6 +72,52 @@ export class RssSampler {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+const PROBE_RECORD = JSON.stringify({ id: 'probe-0000000001', country: 'AB', quantity: 3, price: 12.5, tags: ['a', 'b'], at: '2026-01-01T00:00:00.000Z', note: 'n'.repeat(160) });
+
+/**
+ * Milliseconds this thread takes for a fixed piece of work (JSON parse and stringify of one small record, `rounds`
+ * times): the speed of the core it ran on at that moment, lower being faster. The best of three short tries, so that
+ * one preemption does not count.
+ */
+export function hostProbeMs(rounds = 20_000): number {
+  let best = Number.POSITIVE_INFINITY;
+  let sink = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const start = performance.now();
+    for (let i = 0; i < rounds; i++) {
+      const o = JSON.parse(PROBE_RECORD) as { quantity: number };
+      o.quantity = i;
+      sink += JSON.stringify(o).length;
+    }
+    best = Math.min(best, performance.now() - start);
+  }
+  if (sink === 0) throw new Error('the host probe did no work');
+  return best;
+}
+
+/**
+ * hostProbeMs() on each CPU in turn, pinned there with taskset(1): the cores of a virtual machine need not run at one
+ * speed (a core that shares its physical core with another guest's busy thread runs at about half speed, for seconds
+ * or minutes, without any of it showing as steal), and a run's threads land on whichever cores the scheduler picks.
+ * Null where taskset is missing or fails (not Linux, no util-linux).
+ */
+export function hostProbePerCpu(cpus = os.availableParallelism()): number[] | null {
+  const code = `import { hostProbeMs } from ${JSON.stringify(pathToFileURL(import.meta.filename).href)}; process.stdout.write(String(hostProbeMs()));`;
+  const figures: number[] = [];
+  for (let cpu = 0; cpu < cpus; cpu++) {
+    const r = spawnSync('taskset', ['-c', String(cpu), process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+    const ms = Number(r.stdout);
+    if (r.status !== 0 || !Number.isFinite(ms) || ms <= 0) return null;
+    figures.push(ms);
+  }
+  return figures;
+}
+
+/** "cpu0 12.3 ms, cpu1 6.8 ms" (null: "not measured"). */
+export function describeProbes(probes: readonly number[] | null): string {
+  return probes === null ? 'not measured' : probes.map((ms, cpu) => `cpu${cpu} ${fmt(ms, 1)} ms`).join(', ');
 }
 
 /** CPU time the hypervisor gave to others while this machine's CPUs had work ("steal" in /proc/stat), over a span. */

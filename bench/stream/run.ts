@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
-import { cpuSeconds, describeSteal, fmt, median, StealSampler, wallMs, wholeNumber, type StealFigures } from '../broker/stats.ts';
+import { cpuSeconds, describeProbes, describeSteal, fmt, hostProbePerCpu, median, StealSampler, wallMs, wholeNumber, type StealFigures } from '../broker/stats.ts';
 import { scratchDir } from '../scratch.ts';
 import type { StreamJob, StreamJobResult } from './job.ts';
 import { orderRecord, writeCountriesCsv } from './records.ts';
@@ -31,7 +31,7 @@ Each run is its own process, with a fresh output topic and consumer group; the b
   --records <n>           records in the raw topic (default 500000)
   --record-bytes <n>      bytes of each JSON value (default 300)
   --partitions <n>        partitions of every topic (default 4)
-  --runs <n>              runs of each kind (default 2)
+  --runs <n>              runs of each kind (default 4)
   --countries <n>         rows of the lookup table (default 200)
   --step-threads <n>      the worker's stream.stepThreads: threads running the steps beside its Kafka thread (default 1;
                           0 runs them on that thread)
@@ -75,7 +75,7 @@ function parseOptions(argv: string[]): Options | null {
     records: wholeNumber('records', values.records, 500_000),
     recordBytes: wholeNumber('record-bytes', values['record-bytes'], 300),
     partitions: wholeNumber('partitions', values.partitions, 4),
-    runs: wholeNumber('runs', values.runs, 2),
+    runs: wholeNumber('runs', values.runs, 4),
     countries,
     stepThreads: wholeNumber('step-threads', values['step-threads'], 1, 0),
     dir: values.dir ?? os.tmpdir(),
@@ -236,6 +236,8 @@ type RunFigures = {
   brokerCpuUsPerRecord: number;
   /** CPU time the host took from this machine while the output went from 10% to 90% (null: not measured). */
   steal: StealFigures | null;
+  /** hostProbePerCpu() just before the run started: each core's speed then, in ms of the same work (null: not measured). */
+  hostProbes: number[] | null;
   result: StreamJobResult;
   errors: string[];
 };
@@ -250,6 +252,7 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
   const steal = new StealSampler();
   try {
     await next(60_000);
+    const probes = hostProbePerCpu();
     const cpuJob0 = cpuSeconds(child.pid!) ?? 0;
     const cpuBroker0 = cpuSeconds(broker.pid) ?? 0;
     const start = wallMs();
@@ -298,6 +301,7 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
       jobCpuUsPerRecord: perRecordUs(at10?.cpuJob, at90?.cpuJob),
       brokerCpuUsPerRecord: perRecordUs(at10?.cpuBroker, at90?.cpuBroker),
       steal: sustained ? steal.between(at10!.ms, at90!.ms) : null,
+      hostProbes: probes,
       result,
       errors,
     };
@@ -349,7 +353,7 @@ function verdict(ok: boolean): string {
 function describeRun(r: RunFigures): string {
   return (
     `${fmt(r.sustainedPerSecond)} rec/s sustained, ${fmt(r.recordsPerSecond)} start to end (${fmt(r.records)} records in ${fmt(r.seconds, 2)} s, first output after ${fmt(r.firstOutputMs)} ms; ` +
-    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs; host steal ${describeSteal(r.steal)})` +
+    `CPU ${r.kind} ${fmt(r.jobCpuPercent)}%, broker ${fmt(r.brokerCpuPercent)}%; sustained, per record: ${r.kind} ${fmt(r.jobCpuUsPerRecord, 2)} µs, broker ${fmt(r.brokerCpuUsPerRecord, 2)} µs; host steal ${describeSteal(r.steal)}; cores just before: ${describeProbes(r.hostProbes)})` +
     (r.errors.length > 0 ? ` [${r.errors.length} problems: ${r.errors[0]}]` : '')
   );
 }
@@ -380,6 +384,13 @@ function printReport(r: Report): void {
       `(the steps, their thread and its hand-offs: +${fmt(r.workerCpuUs - r.passthroughCpuUs, 2)} µs, ${fmt((r.workerCpuUs / r.passthroughCpuUs - 1) * 100, 0)}% more); ` +
       `broker ${fmt(r.brokerCpuUs, 2)} µs. On 2 cores, ≤30% needs the worker's extra CPU to fit in the CPU the passthrough leaves idle.`,
   );
+  const probes = r.runs.flatMap((x) => x.hostProbes ?? []);
+  if (probes.length > 0) {
+    out.push(
+      `cores (the same work on each core before each run, lower is faster): ${fmt(Math.min(...probes), 1)} to ${fmt(Math.max(...probes), 1)} ms. ` +
+        "A virtual machine's cores can run at different speeds for minutes, without steal showing it; the thread that limits a run is as fast as the core it lands on.",
+    );
+  }
   const problems = r.runs.filter((x) => x.errors.length > 0);
   if (problems.length > 0) out.push(`${problems.length} run(s) had problems; see above — their figures do not count`);
   process.stdout.write(`${out.join('\n')}\n`);

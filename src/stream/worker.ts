@@ -100,7 +100,12 @@ const SEND_MAX_BYTES = 768 * 1024;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
-type Pending = { source: SourceRecord; leaderEpoch: number; bytes: number };
+/**
+ * A record read and not yet done: the source record the steps see, with what the lane needs besides. One object per
+ * record rather than a wrapper around it: in-flight records are what survives the young generation's collections on
+ * this thread, and each object more is copied by every one of them.
+ */
+type Pending = SourceRecord & { leaderEpoch: number; bytes: number };
 /** A processed batch of a lane and the send of its outputs (null when every record was filtered out). */
 type LaneSend = {
   sent: Promise<boolean> | null;
@@ -362,7 +367,9 @@ export class StreamWorker {
     if (m.offset < lane.nextOffset) return;
     lane.nextOffset = m.offset + 1n;
     const entries = m.headerEntries;
-    const source: SourceRecord = {
+    let bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    for (const [k, v] of entries) bytes += k.length + (v?.length ?? 0);
+    lane.queue.push({
       key: m.key ?? null,
       value: m.value ?? null,
       headers: entries.length === 0 ? NO_HEADERS : entries.map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
@@ -370,10 +377,9 @@ export class StreamWorker {
       partition: m.partition,
       offset: m.offset,
       timestamp: m.timestamp,
-    };
-    let bytes = (m.key?.length ?? 0) + (m.value?.length ?? 0);
-    for (const [k, v] of entries) bytes += k.length + (v?.length ?? 0);
-    lane.queue.push({ source, leaderEpoch: m.leaderEpoch, bytes });
+      leaderEpoch: m.leaderEpoch,
+      bytes,
+    });
     this.#inFlightRecords++;
     this.#inFlightBytes += bytes;
     if (!lane.running) void this.#runLane(lane);
@@ -448,11 +454,11 @@ export class StreamWorker {
             if (outcomes !== null) {
               outcome = outcomes[i]!;
             } else {
-              const pending = processGuarded(this.#pipeline!, p.source, this.#options.log);
+              const pending = processGuarded(this.#pipeline!, p, this.#options.log);
               outcome = pending instanceof Promise ? await pending : pending;
             }
             this.#count(outcome);
-            const out = this.#output(outcome, p.source);
+            const out = this.#output(outcome, p);
             if (out) {
               messages.push(out);
               outBytes += messageBytes(out);
@@ -494,7 +500,7 @@ export class StreamWorker {
   #startSlices(lane: Lane, steps: StepPool): void {
     while (lane.started.length < STEP_SLICES_AHEAD && lane.queue.length > 0) {
       const slice = lane.queue.splice(0, LANE_SLICE_RECORDS);
-      const outcomes = steps.process(slice.map((p) => p.source));
+      const outcomes = steps.process(slice);
       // Rejected only when close() stops the threads; whoever awaits it sees that, and a slice dropped unawaited on the way out is redone.
       outcomes.catch(() => undefined);
       lane.started.push({ slice, outcomes });
@@ -508,7 +514,7 @@ export class StreamWorker {
       // The client is done with the outputs (a send that gave up may still hold them: its buffers are not reused).
       for (const reply of send.replies) this.#steps?.giveBack(reply);
       const last = send.batch[send.batch.length - 1]!;
-      const done = BigInt(last.source.offset) + 1n;
+      const done = BigInt(last.offset) + 1n;
       assert(done > lane.doneOffset, 'a lane only moves forward');
       lane.doneOffset = done;
       lane.doneLeaderEpoch = last.leaderEpoch;
