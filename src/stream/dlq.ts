@@ -1,6 +1,7 @@
 // Dead-letter tools: read a dataset's dlq topic to see what went wrong, and send dead letters back to its raw topic.
 import { randomUUID } from 'node:crypto';
-import { Consumer, ProduceAcks, Producer, type MessagesStream } from '@platformatic/kafka';
+import type { MessagesStream } from '@platformatic/kafka';
+import { kafka } from '../kafka.ts';
 import { committedOffsets, logRanges, setCommittedOffsets, topicPartitions, type LogRange, type StreamAdmin } from './admin.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import { DeadLetterHeader } from './dead-letter.ts';
@@ -56,6 +57,7 @@ type ReadOptions = {
 export async function readDeadLetters(clients: KafkaClientOptions, options: ReadOptions): Promise<{ complete: boolean }> {
   const pending = new Map([...options.ranges].filter(([, r]) => r.from < r.until));
   if (pending.size === 0) return { complete: true };
+  const { Consumer } = await kafka();
   const consumer = new Consumer({
     clientId: `${clients.clientId}-dlq-reader`,
     groupId: `oxbow-dlq-reader-${randomUUID()}`,
@@ -216,6 +218,7 @@ export async function redriveDeadLetters(
     readRanges.set(p, { from, until: r.end });
   }
 
+  const { Producer, ProduceAcks } = await kafka();
   const producer = new Producer({ clientId: `${clients.clientId}-dlq-redrive`, bootstrapBrokers: clients.bootstrapBrokers, acks: ProduceAcks.ALL, retries: 3 });
   const sent = new Map<string, number>();
   let skipped = 0;

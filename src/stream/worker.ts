@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Admin, Consumer, ProduceAcks, Producer, type Message, type MessagesStream, type MessageToProduce } from '@platformatic/kafka';
+import type { Consumer, Message, MessagesStream, MessageToProduce, Producer } from '@platformatic/kafka';
 import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
+import { kafka } from '../kafka.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { compilePipeline, processGuarded, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
@@ -228,6 +229,7 @@ export class StreamWorker {
     }
     const { pool, pipeline } = steps.value;
     const partitionCounts = topics.value;
+    const { Consumer, Producer, ProduceAcks } = await kafka();
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId: `${options.clientId}-stream-${workerId}`,
       groupId: streamGroupId(dataset.name),
@@ -729,6 +731,7 @@ export class StreamWorker {
  */
 async function ensureTopics(options: Required<StreamWorkerOptions>): Promise<{ processed: number; dlq: number }> {
   const { topics } = options.dataset;
+  const { Admin } = await kafka();
   for (let attempt = 0; ; attempt++) {
     const admin = new Admin({ clientId: `${options.clientId}-stream-admin`, bootstrapBrokers: options.brokers, retries: 2, retryDelay: 250 });
     try {
