@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
-import { StreamWorker, type StreamCounters } from '../../src/stream/index.ts';
+import { StreamThread, type StreamCounters } from '../../src/stream/index.ts';
 import { Passthrough } from './passthrough.ts';
 
 export type StreamJob =
@@ -53,24 +53,24 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  // As `oxbow stream` does: the dataset comes from a configuration file, which the step threads load too.
+  // As `oxbow stream` does: the configuration is loaded here, and the worker runs on a thread of its own that loads it
+  // again, as its step threads do.
   const cwd = path.dirname(job.configFile);
-  const dataset = (await loadConfig({ file: job.configFile, cwd })).datasets[job.dataset]!;
+  if ((await loadConfig({ file: job.configFile, cwd })).datasets[job.dataset] === undefined) throw new Error(`dataset ${job.dataset} is not in ${job.configFile}`);
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   await next('go');
-  const worker = await StreamWorker.start({
-    brokers: [job.address],
-    clientId: 'oxbow-bench',
-    dataset,
-    stateDir: job.stateDir,
-    workerId: 'bench',
-    stepThreads: job.stepThreads,
-    configSource: { configFile: job.configFile, cwd },
-    log: (line) => {
+  const worker = await StreamThread.start(
+    {
+      configFile: job.configFile,
+      cwd,
+      dataset: job.dataset,
+      options: { brokers: [job.address], clientId: 'oxbow-bench', stateDir: job.stateDir, workerId: 'bench', stepThreads: job.stepThreads, configSource: { configFile: job.configFile, cwd } },
+    },
+    (line) => {
       errors.push(line);
       process.stderr.write(`${line}\n`);
     },
-  });
+  );
   await next('stop');
   await worker.close();
   // The log lines worth failing a run: Kafka errors and retries; the start line and assignments are not errors.

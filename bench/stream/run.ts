@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import { cpuSeconds, describeProbes, describeSteal, fmt, hostProbePerCpu, median, StealSampler, wallMs, wholeNumber, type StealFigures } from '../broker/stats.ts';
+import { RECORD_THREAD_SEMI_SPACE_MB } from '../../src/young-generation.ts';
 import { scratchDir } from '../scratch.ts';
 import type { StreamJob, StreamJobResult } from './job.ts';
 import { orderRecord, writeCountriesCsv } from './records.ts';
@@ -246,6 +247,9 @@ async function measure(o: Options, broker: BrokerProcess, reader: Consumer, job:
   const args = [JOB_SCRIPT, JSON.stringify(job)];
   // One directory per run: every thread of the process (the step threads too) writes a profile of its own there.
   if (o.cpuProfDir !== null) args.unshift('--cpu-prof', '--cpu-prof-dir', path.join(o.cpuProfDir, `${job.mode}-${round}`));
+  // The worker's Kafka thread gets a larger young generation (src/young-generation.ts); the passthrough, which does
+  // that thread's work without the steps, gets the same on its main thread, so that the two differ by the steps only.
+  if (job.mode === 'passthrough') args.unshift(`--min-semi-space-size=${RECORD_THREAD_SEMI_SPACE_MB}`);
   const { child, stderr } = spawnWithStderr(args, ROOT);
   const next = lineReader(child, `${job.mode} run`, stderr);
   const timeoutMs = Math.max(120_000, o.records / 2);

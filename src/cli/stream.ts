@@ -1,6 +1,6 @@
 // `oxbow stream --dataset <name>`: runs one stream worker of a dataset until SIGTERM or SIGINT; `replay` and `status` are admin actions.
 import { loadConfig } from '../config/index.ts';
-import { StreamWorker } from '../stream/index.ts';
+import { streamStatusPath, StreamThread } from '../stream/index.ts';
 import { parse, usageError } from './args.ts';
 import { bootstrapBrokers, CLIENT_FLAGS, CLIENT_USAGE } from './client.ts';
 import { runUntilSignal } from './service.ts';
@@ -40,23 +40,33 @@ export async function stream(argv: string[]): Promise<number> {
   }
   const { brokers, clientId } = await bootstrapBrokers(values);
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} stream ${name}: ${line}\n`);
-  const worker = await StreamWorker.start({
-    brokers,
-    clientId,
-    dataset,
-    stateDir: config.stream.stateDir,
-    ...(workerId === undefined ? {} : { workerId }),
+  const configFile = values.config as string | undefined;
+  // The worker runs on a thread of its own, as under `oxbow up`: a thread started now can have a larger young
+  // generation, which this one cannot (young-generation.ts), and one that ends on its own is started again.
+  const worker = await StreamThread.start(
+    {
+      configFile,
+      cwd: process.cwd(),
+      dataset: name,
+      options: {
+        brokers,
+        clientId,
+        stateDir: config.stream.stateDir,
+        ...(workerId === undefined ? {} : { workerId }),
+        sessionTimeoutMs: config.stream.sessionTimeoutMs,
+        maxInFlightRecords: config.stream.maxInFlightRecords,
+        maxInFlightBytes: config.stream.maxInFlightBytes,
+        offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
+        topicPartitions: config.stream.topicPartitions,
+        stepThreads: config.stream.stepThreads,
+        configSource: { configFile, cwd: process.cwd() },
+      },
+    },
     log,
-    sessionTimeoutMs: config.stream.sessionTimeoutMs,
-    maxInFlightRecords: config.stream.maxInFlightRecords,
-    maxInFlightBytes: config.stream.maxInFlightBytes,
-    offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
-    topicPartitions: config.stream.topicPartitions,
-    stepThreads: config.stream.stepThreads,
-    configSource: { configFile: values.config as string | undefined, cwd: process.cwd() },
-  });
+  );
   const t = dataset.topics;
-  return runUntilSignal(`stream worker ${worker.workerId} of dataset ${name} started: ${t.raw} → ${t.processed}, ${t.dlq} (group ${worker.groupId}, status ${worker.statusFile})\n`, async () => {
+  const statusFile = streamStatusPath(config.stream.stateDir, name, worker.workerId);
+  return runUntilSignal(`stream worker ${worker.workerId} of dataset ${name} started: ${t.raw} → ${t.processed}, ${t.dlq} (group ${worker.groupId}, status ${statusFile})\n`, async () => {
     await worker.close();
     const c = worker.counters;
     const filtered = Object.values(c.filtered).reduce((a, b) => a + b, 0);

@@ -6,6 +6,7 @@
 import { loadConfig } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
 import { SupervisedWorker } from '../supervised-worker.ts';
+import { enlargeYoungGenerationOfNewThreads } from '../young-generation.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import type { StreamCounters } from './pipeline.ts';
 import type { StreamWorkerOptions, StreamWorkerStatus } from './worker.ts';
@@ -61,6 +62,8 @@ export class StreamThread {
    * group's committed offsets, so records in flight are processed again, as after any crash.
    */
   static async start(input: StreamThreadInput, log: (line: string) => void): Promise<StreamThread> {
+    // The worker's thread and the step threads it starts hold records in flight: larger young generations for them.
+    enlargeYoungGenerationOfNewThreads();
     let stream: StreamThread | null = null;
     let first: Extract<StreamThreadMessage, { type: 'started' }> | null = null;
     const thread = await SupervisedWorker.start<StreamThreadMessage>({
