@@ -3,7 +3,7 @@
 // takes to allocate V8's default young generation (16 MiB semi-spaces) at tens of thousands of records a second; so
 // each collection of the young generation copies the records in flight, twice before they are promoted, and the old
 // generation then collects them again. Larger semi-spaces are collected less often, and most records are done by then.
-// Measured with the stream benchmark: 12 of 12 alternating runs faster, the worker's sustained rate about 10% higher,
+// Measured with the stream benchmark: 8 of 8 alternating runs faster, the worker's sustained rate about 10% higher,
 // its peak memory about 30 MiB higher (docs/benchmarks.md).
 //
 // V8 reads the size when it sets up a heap, so it can only be given to threads started afterwards, not to the thread
