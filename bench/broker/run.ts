@@ -11,7 +11,7 @@ import { Admin } from '@platformatic/kafka';
 import { measureAppendLatency, measureSequentialWriteSync, type AppendLatencyResult, type DiskResult } from './disk.ts';
 import type { ConsumeJob, Job, ProduceJob, RateJob, RateResult, ThroughputResult } from './load.ts';
 import { scratchDir } from '../scratch.ts';
-import { cpuSeconds, describeSteal, fmt, MB, median, percentile, RssSampler, StealSampler, wallMs, type StealFigures } from './stats.ts';
+import { cpuSeconds, describeProbes, describeSteal, fmt, hostProbePerCpu, MB, median, percentile, RssSampler, StealSampler, wallMs, type StealFigures } from './stats.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const OXBOW_BIN = path.join(ROOT, 'bin', 'oxbow.js');
@@ -464,11 +464,14 @@ type Latency = {
   /** CPU time the host took from this machine during the timed run, and during the raw appends' timed run. */
   steal: StealFigures | null;
   rawDiskSteal: StealFigures | null;
+  /** hostProbePerCpu() just before the timed run: each core's speed then (null: not measured). */
+  cores: number[] | null;
 };
 
 async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerProcess, topic: string, recordBytes: number, recordsPerSecond: number): Promise<Latency> {
   const tickMs = 5;
   const perSend = Math.max(1, Math.round((recordsPerSecond / o.workers) * tickMs / 1000));
+  const cores = hostProbePerCpu();
   const steal = new StealSampler();
   try {
     // The broker first, the raw disk after: the raw appends leave gigabytes of page cache behind, and dropping it
@@ -496,7 +499,7 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
     const p50Ms = percentile(all, 50);
     const p99Ms = percentile(all, 99);
     const maxMs = all.at(-1) ?? Number.NaN;
-    say(`  p50 ${fmt(p50Ms, 2)} ms, p99 ${fmt(p99Ms, 2)} ms, max ${fmt(maxMs, 2)} ms; host steal ${describeSteal(brokerSteal)}`);
+    say(`  p50 ${fmt(p50Ms, 2)} ms, p99 ${fmt(p99Ms, 2)} ms, max ${fmt(maxMs, 2)} ms; host steal ${describeSteal(brokerSteal)}; cores just before: ${describeProbes(cores)}`);
     const rawDisk = await measureAppendLatency(base, {
       chunkBytes: perSend * recordBytes,
       intervalMs: tickMs / o.workers,
@@ -521,6 +524,7 @@ async function latencyRun(o: Options, gen: Generator, base: string, b: BrokerPro
       warmupMs: o.latencyWarmupMs,
       steal: brokerSteal,
       rawDiskSteal,
+      cores,
     };
   } finally {
     steal.stop();
@@ -708,7 +712,7 @@ function printReport(r: Report): void {
           // With fsync=always an answer waits for an fdatasync; when the disk's own appends miss the target, so must any broker.
           (l.p99Ms >= 10 && l.rawDisk.p99Ms >= 10 ? ` (the raw disk's same appends miss it too: p99 ${fmt(l.p99Ms / l.rawDisk.p99Ms, 2)}× the disk's)` : '') +
           (l.behind > 0 ? ` [generator fell behind ${l.behind} times]` : '') +
-          ` [host steal ${describeSteal(l.steal)}; during the raw appends ${describeSteal(l.rawDiskSteal)}]` +
+          ` [host steal ${describeSteal(l.steal)}; during the raw appends ${describeSteal(l.rawDiskSteal)}; cores just before: ${describeProbes(l.cores)}]` +
           (l.errors.length > 0 ? ` [${l.errors.length} errors: ${l.errors[0]}]` : ''),
       );
     }
