@@ -7,24 +7,35 @@
 // its peak memory about 30 MiB higher (docs/benchmarks.md).
 //
 // V8 reads the size when it sets up a heap, so it can only be given to threads started afterwards, not to the thread
-// that is already running; Oxbow therefore runs stream workers on threads of their own (see stream/thread.ts).
+// that is already running; Oxbow therefore runs stream workers on threads of their own (see stream/thread.ts), and
+// sets the size only while those start: a sink's threads keep V8's default (about 200 MiB less for `oxbow up`).
 import v8 from 'node:v8';
 
-/** Semi-space size, in MiB, of the heaps of threads started after enlargeYoungGenerationOfNewThreads(). */
+/** Semi-space size, in MiB, of the heaps of threads started inside startWithLargerYoungGeneration(). */
 export const RECORD_THREAD_SEMI_SPACE_MB = 64;
 
-let applied = false;
+/** Starts running that want the larger size at this moment. */
+let holders = 0;
+
+/** Whether Node.js was started with a semi-space size of its own, which is then left as given. */
+function sizeGiven(): boolean {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => /^--(min|max)[-_]semi[-_]space[-_]size\b/.test(arg));
+}
 
 /**
- * Gives threads started from now on semi-spaces of RECORD_THREAD_SEMI_SPACE_MB, unless Node.js was started with a
- * semi-space size of its own (`--min-semi-space-size` or `--max-semi-space-size`, on the command line or in
- * NODE_OPTIONS), which is then left as given. Returns whether the size was set.
+ * Runs `start`, during which every thread started (and every thread those start) gets semi-spaces of
+ * RECORD_THREAD_SEMI_SPACE_MB; `start` resolves once they are running. Threads started afterwards (the sink's, or a
+ * stream thread started again after it ended on its own) get V8's default again, so that only the threads that hold
+ * records in flight pay the memory. A Node.js started with `--min-semi-space-size` or `--max-semi-space-size` (on the
+ * command line; NODE_OPTIONS takes only the latter) keeps what it was given.
  */
-export function enlargeYoungGenerationOfNewThreads(): boolean {
-  if (applied) return true;
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => /^--(min|max)[-_]semi[-_]space[-_]size\b/.test(arg));
-  if (given) return false;
-  v8.setFlagsFromString(`--min-semi-space-size=${RECORD_THREAD_SEMI_SPACE_MB}`);
-  applied = true;
-  return true;
+export async function startWithLargerYoungGeneration<T>(start: () => Promise<T>): Promise<T> {
+  if (sizeGiven()) return start();
+  if (holders++ === 0) v8.setFlagsFromString(`--min-semi-space-size=${RECORD_THREAD_SEMI_SPACE_MB}`);
+  try {
+    return await start();
+  } finally {
+    // V8's default: 0, its own choice.
+    if (--holders === 0) v8.setFlagsFromString('--min-semi-space-size=0');
+  }
 }

@@ -6,7 +6,7 @@
 import { loadConfig } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
 import { SupervisedWorker } from '../supervised-worker.ts';
-import { enlargeYoungGenerationOfNewThreads } from '../young-generation.ts';
+import { startWithLargerYoungGeneration } from '../young-generation.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import type { StreamCounters } from './pipeline.ts';
 import type { StreamWorkerOptions, StreamWorkerStatus } from './worker.ts';
@@ -62,11 +62,10 @@ export class StreamThread {
    * group's committed offsets, so records in flight are processed again, as after any crash.
    */
   static async start(input: StreamThreadInput, log: (line: string) => void): Promise<StreamThread> {
-    // The worker's thread and the step threads it starts hold records in flight: larger young generations for them.
-    enlargeYoungGenerationOfNewThreads();
     let stream: StreamThread | null = null;
     let first: Extract<StreamThreadMessage, { type: 'started' }> | null = null;
-    const thread = await SupervisedWorker.start<StreamThreadMessage>({
+    // The worker's thread and the step threads it starts hold records in flight: larger young generations for them.
+    const thread = await startWithLargerYoungGeneration(() => SupervisedWorker.start<StreamThreadMessage>({
       url: new URL('./thread-main.ts', import.meta.url),
       name: 'stream',
       workerData: input,
@@ -90,7 +89,7 @@ export class StreamThread {
             break;
         }
       },
-    });
+    }));
     stream = new StreamThread(first!);
     stream.#thread = thread;
     return stream;
