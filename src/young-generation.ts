@@ -8,7 +8,7 @@
 //
 // V8 reads the size when it sets up a heap, so it can only be given to threads started afterwards, not to the thread
 // that is already running; Oxbow therefore runs stream workers on threads of their own (see stream/thread.ts), and
-// sets the size only while those start: a sink's threads keep V8's default (about 200 MiB less for `oxbow up`).
+// sets the size only while those start: a sink's threads keep V8's default (about 110 MiB less at the peak of `oxbow up`).
 import v8 from 'node:v8';
 
 /** Semi-space size, in MiB, of the heaps of threads started inside startWithLargerYoungGeneration(). */
