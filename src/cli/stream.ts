@@ -1,6 +1,6 @@
 // `oxbow stream --dataset <name>`: runs one stream worker of a dataset until SIGTERM or SIGINT; `replay` and `status` are admin actions.
 import { loadConfig } from '../config/index.ts';
-import { streamStatusPath, StreamThread } from '../stream/index.ts';
+import { streamSettings, streamStatusPath, StreamThread } from '../stream/index.ts';
 import { parse, usageError } from './args.ts';
 import { bootstrapBrokers, CLIENT_FLAGS, CLIENT_USAGE } from './client.ts';
 import { runUntilSignal } from './service.ts';
@@ -53,12 +53,7 @@ export async function stream(argv: string[]): Promise<number> {
         clientId,
         stateDir: config.stream.stateDir,
         ...(workerId === undefined ? {} : { workerId }),
-        sessionTimeoutMs: config.stream.sessionTimeoutMs,
-        maxInFlightRecords: config.stream.maxInFlightRecords,
-        maxInFlightBytes: config.stream.maxInFlightBytes,
-        offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
-        topicPartitions: config.stream.topicPartitions,
-        stepThreads: config.stream.stepThreads,
+        ...streamSettings(config.stream),
         configSource: { configFile, cwd: process.cwd() },
       },
     },

@@ -6,7 +6,7 @@ import { engineFromConfig, lakeExecutor, PgWireServer, SqlHttpServer, type LakeE
 import { loadConfig, parseDurationMs, SETTINGS, type OxbowConfig, type OxbowConfigInput } from '../config/index.ts';
 import { sinkSummary, SinkThread } from '../sink/index.ts';
 import { openObjectStore } from '../storage/index.ts';
-import { StreamThread } from '../stream/index.ts';
+import { streamSettings, StreamThread } from '../stream/index.ts';
 import { parse, settingFlag, usageError } from './args.ts';
 import { runUntilSignal } from './service.ts';
 
@@ -221,12 +221,7 @@ async function startWorkers(config: OxbowConfig, configFile: string | undefined,
             brokers,
             clientId: config.kafka.clientId,
             stateDir,
-            sessionTimeoutMs: config.stream.sessionTimeoutMs,
-            maxInFlightRecords: config.stream.maxInFlightRecords,
-            maxInFlightBytes: config.stream.maxInFlightBytes,
-            offsetCommitIntervalMs: config.stream.offsetCommitIntervalMs,
-            topicPartitions: config.stream.topicPartitions,
-            stepThreads: config.stream.stepThreads,
+            ...streamSettings(config.stream),
             configSource: { configFile, cwd: process.cwd() },
           },
         },

@@ -49,7 +49,7 @@ export { parseTable, type StreamWarning } from './lookup-table.ts';
 export { compileSchema, describeViolations, type Violation } from './schema.ts';
 export { streamGroupId, streamStatusPath } from './runtime-names.ts';
 export { StreamWorker, type StreamWorkerOptions, type StreamWorkerStatus } from './worker.ts';
-export { StreamThread, type StreamThreadInput } from './thread.ts';
+export { streamSettings, StreamThread, type StreamThreadInput } from './thread.ts';
 export { committedOffsets, describeGroup, logRanges, topicPartitions, NO_OFFSET, type GroupMemberView, type GroupView, type LogRange, type StreamAdmin } from './admin.ts';
 export { parseReplayFrom, replayDataset, type ReplayFrom, type ReplayMove, type ReplayResult } from './replay.ts';
 export {

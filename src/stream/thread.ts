@@ -3,7 +3,7 @@
 // loads the lake's configuration itself (a dataset's steps are functions, which cannot be handed between threads),
 // runs the worker as it would run alone, and reports its status; this side starts it, relays its log lines and stops
 // it.
-import { loadConfig } from '../config/index.ts';
+import { loadConfig, type OxbowConfig } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
 import { SupervisedWorker } from '../supervised-worker.ts';
 import { startWithLargerYoungGeneration } from '../young-generation.ts';
@@ -36,6 +36,18 @@ export async function loadThreadDataset(input: { configFile: string | undefined;
   const dataset = config.datasets[input.dataset];
   if (dataset === undefined) throw new OxbowError('OXBOW_STREAM_START_FAILED', `dataset ${input.dataset} is no longer declared in the configuration`);
   return dataset;
+}
+
+/** The worker options that come from a lake declaration's `stream` settings, as `oxbow stream` and `oxbow up` pass them. */
+export function streamSettings(stream: OxbowConfig['stream']): Pick<StreamWorkerOptions, 'sessionTimeoutMs' | 'maxInFlightRecords' | 'maxInFlightBytes' | 'offsetCommitIntervalMs' | 'topicPartitions' | 'stepThreads'> {
+  return {
+    sessionTimeoutMs: stream.sessionTimeoutMs,
+    maxInFlightRecords: stream.maxInFlightRecords,
+    maxInFlightBytes: stream.maxInFlightBytes,
+    offsetCommitIntervalMs: stream.offsetCommitIntervalMs,
+    topicPartitions: stream.topicPartitions,
+    stepThreads: stream.stepThreads,
+  };
 }
 
 /** How often the thread reports its counters and lag. */
