@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { sleep } from './async.ts';
 import { OxbowError } from './errors.ts';
+import { startWithLargerYoungGeneration } from './young-generation.ts';
 
 /** What every such thread reports: it started, or could not start (with the error's code and message). */
 export type WorkerReport = { type: 'started' } | { type: 'failed'; code: string; message: string };
@@ -23,6 +24,11 @@ export type SupervisedWorkerOptions<M extends { type: string }> = {
   log: (line: string) => void;
   /** Every message of the current thread, `started` included. */
   onMessage: (message: M) => void;
+  /**
+   * Whether the thread, and the threads it starts before it reports `started`, get the larger young generation of
+   * threads that hold records in flight (young-generation.ts); at every start, the starts after a restart too.
+   */
+  largerYoungGeneration?: boolean;
   /** First pause before a new start; it doubles up to `maxRestartDelayMs` while starts keep failing fast. */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
@@ -49,7 +55,7 @@ export class SupervisedWorker<M extends { type: string }> {
 
   /** Starts the thread; rejects with the role's own error if it reports a failure or ends before it has started. */
   static async start<M extends { type: string }>(options: SupervisedWorkerOptions<M>): Promise<SupervisedWorker<M>> {
-    const o = { restartDelayMs: 1000, maxRestartDelayMs: 30_000, ...options } as Required<SupervisedWorkerOptions<M>>;
+    const o = { restartDelayMs: 1000, maxRestartDelayMs: 30_000, largerYoungGeneration: false, ...options } as Required<SupervisedWorkerOptions<M>>;
     const { worker, exited } = await spawn(o);
     const supervised = new SupervisedWorker(o, worker, exited);
     supervised.#supervising = supervised.#supervise();
@@ -111,6 +117,10 @@ export class SupervisedWorker<M extends { type: string }> {
 
 /** One thread, resolved once it reports `started`. */
 function spawn<M extends { type: string }>(o: Required<SupervisedWorkerOptions<M>>): Promise<{ worker: Worker; exited: Promise<number> }> {
+  return o.largerYoungGeneration ? startWithLargerYoungGeneration(() => spawnThread(o)) : spawnThread(o);
+}
+
+function spawnThread<M extends { type: string }>(o: Required<SupervisedWorkerOptions<M>>): Promise<{ worker: Worker; exited: Promise<number> }> {
   const worker = new Worker(o.url, { workerData: o.workerData, name: o.name });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   return new Promise((resolve, reject) => {

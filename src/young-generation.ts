@@ -8,7 +8,8 @@
 //
 // V8 reads the size when it sets up a heap, so it can only be given to threads started afterwards, not to the thread
 // that is already running; Oxbow therefore runs stream workers on threads of their own (see stream/thread.ts), and
-// sets the size only while those start: a sink's threads keep V8's default (about 110 MiB less at the peak of `oxbow up`).
+// sets the size only while those start (SupervisedWorker's `largerYoungGeneration`, at every start of the thread): a
+// sink's threads keep V8's default (about 110 MiB less at the peak of `oxbow up`).
 import v8 from 'node:v8';
 
 /** Semi-space size, in MiB, of the heaps of threads started inside startWithLargerYoungGeneration(). */
@@ -25,8 +26,8 @@ function sizeGiven(): boolean {
 /**
  * Runs `start`, during which every thread started (and every thread those start) gets semi-spaces of
  * RECORD_THREAD_SEMI_SPACE_MB; `start` resolves once they are running. Threads started afterwards (the sink's, or a
- * stream thread started again after it ended on its own) get V8's default again, so that only the threads that hold
- * records in flight pay the memory. A Node.js started with `--min-semi-space-size` or `--max-semi-space-size` (on the
+ * step thread that replaces one that ended) get V8's default again, so that only the threads that hold records in
+ * flight pay the memory. A Node.js started with `--min-semi-space-size` or `--max-semi-space-size` (on the
  * command line; NODE_OPTIONS takes only the latter) keeps what it was given.
  */
 export async function startWithLargerYoungGeneration<T>(start: () => Promise<T>): Promise<T> {

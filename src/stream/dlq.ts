@@ -1,7 +1,7 @@
 // Dead-letter tools: read a dataset's dlq topic to see what went wrong, and send dead letters back to its raw topic.
 import { randomUUID } from 'node:crypto';
 import type { MessagesStream } from '@platformatic/kafka';
-import { kafka } from '../kafka.ts';
+import { kafka } from '../kafka-client.ts';
 import { committedOffsets, logRanges, setCommittedOffsets, topicPartitions, type LogRange, type StreamAdmin } from './admin.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import { DeadLetterHeader } from './dead-letter.ts';

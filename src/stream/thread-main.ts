@@ -2,8 +2,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OxbowError } from '../errors.ts';
 import { loadThreadDataset, STREAM_THREAD_REPORT_MS, type StreamThreadInput, type StreamThreadMessage } from './thread.ts';
-import type { ResolvedDataset } from './dataset.ts';
-import { StepPool } from './step-pool.ts';
 import { StreamWorker } from './worker.ts';
 
 const port = parentPort!;
@@ -12,20 +10,9 @@ const send = (m: StreamThreadMessage) => port.postMessage(m);
 
 async function main(): Promise<void> {
   let worker: StreamWorker;
-  const log = (line: string) => send({ type: 'log', line });
-  // The step threads start now, on their own cores, while this thread loads the configuration and the Kafka client.
-  const { stepThreads = 0, configSource = null } = input.options;
-  const steps = stepThreads > 0 && configSource !== null ? StepPool.start({ threads: stepThreads, configFile: configSource.configFile, cwd: configSource.cwd, dataset: input.dataset, log }) : null;
-  steps?.catch(() => undefined);
   try {
-    let dataset: ResolvedDataset;
-    try {
-      dataset = await loadThreadDataset(input);
-    } catch (err) {
-      await steps?.then((pool) => pool.close(), () => undefined);
-      throw err;
-    }
-    worker = await StreamWorker.start({ ...input.options, dataset, stepPool: steps, log });
+    const dataset = await loadThreadDataset(input);
+    worker = await StreamWorker.start({ ...input.options, dataset, log: (line) => send({ type: 'log', line }) });
   } catch (err) {
     send({ type: 'failed', code: err instanceof OxbowError ? err.code : 'OXBOW_STREAM_START_FAILED', message: (err as Error).message });
     port.close();

@@ -6,7 +6,6 @@
 import { loadConfig, type OxbowConfig } from '../config/index.ts';
 import { OxbowError } from '../errors.ts';
 import { SupervisedWorker } from '../supervised-worker.ts';
-import { startWithLargerYoungGeneration } from '../young-generation.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import type { StreamCounters } from './pipeline.ts';
 import type { StreamWorkerOptions, StreamWorkerStatus } from './worker.ts';
@@ -76,11 +75,12 @@ export class StreamThread {
   static async start(input: StreamThreadInput, log: (line: string) => void): Promise<StreamThread> {
     let stream: StreamThread | null = null;
     let first: Extract<StreamThreadMessage, { type: 'started' }> | null = null;
-    // The worker's thread and the step threads it starts hold records in flight: larger young generations for them.
-    const thread = await startWithLargerYoungGeneration(() => SupervisedWorker.start<StreamThreadMessage>({
+    const thread = await SupervisedWorker.start<StreamThreadMessage>({
       url: new URL('./thread-main.ts', import.meta.url),
       name: 'stream',
       workerData: input,
+      // The worker's thread and the step threads it starts hold records in flight.
+      largerYoungGeneration: true,
       describe: `the stream thread of ${input.dataset}`,
       startFailedCode: 'OXBOW_STREAM_START_FAILED',
       log,
@@ -101,7 +101,7 @@ export class StreamThread {
             break;
         }
       },
-    }));
+    });
     stream = new StreamThread(first!);
     stream.#thread = thread;
     return stream;

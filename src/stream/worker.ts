@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Consumer, Message, MessagesStream, MessageToProduce, Producer } from '@platformatic/kafka';
 import { describeError, sleep } from '../async.ts';
 import { assert } from '../errors.ts';
-import { kafka } from '../kafka.ts';
+import { kafka } from '../kafka-client.ts';
 import type { ResolvedDataset } from './dataset.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { compilePipeline, processGuarded, type Outcome, type Pipeline, type SourceRecord, type StreamCounters } from './pipeline.ts';
@@ -48,12 +48,6 @@ export type StreamWorkerOptions = {
   stepThreads?: number;
   /** Where the dataset was declared, for step threads to load it again: the config file as given, and the directory it is looked up from. */
   configSource?: { configFile: string | undefined; cwd: string } | null;
-  /**
-   * Step threads being started for this dataset (with `stepThreads` threads, from `configSource`), used instead of
-   * starting them here: a stream thread starts them first, so that they start while it loads the configuration. The
-   * worker closes them, also when it cannot start.
-   */
-  stepPool?: Promise<StepPool> | null;
 };
 
 /** The content of a worker's status file, `<stateDir>/<dataset>/<workerId>.json`. */
@@ -80,7 +74,6 @@ const DEFAULTS = {
   closeTimeoutMs: 30_000,
   stepThreads: 0,
   configSource: null,
-  stepPool: null,
 };
 
 /**
@@ -217,22 +210,15 @@ export class StreamWorker {
    */
   static async start(input: StreamWorkerOptions): Promise<StreamWorker> {
     const options = { ...DEFAULTS, now: Date.now, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) } as Required<StreamWorkerOptions>;
+    assert(options.brokers.length > 0, 'a stream worker needs at least one bootstrap server');
     const workerId = input.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     const dataset = options.dataset;
+    assert(Number.isInteger(options.stepThreads) && options.stepThreads >= 0, `stepThreads ${options.stepThreads} must be a whole number, at least 0`);
     const source = options.configSource;
-    try {
-      assert(options.brokers.length > 0, 'a stream worker needs at least one bootstrap server');
-      assert(Number.isInteger(options.stepThreads) && options.stepThreads >= 0, `stepThreads ${options.stepThreads} must be a whole number, at least 0`);
-      assert(options.stepThreads === 0 || source !== null, 'step threads load the dataset from its configuration file: configSource is needed');
-    } catch (err) {
-      await options.stepPool?.then((pool) => pool.close(), () => undefined);
-      throw err;
-    }
+    assert(options.stepThreads === 0 || source !== null, 'step threads load the dataset from its configuration file: configSource is needed');
     // Step threads load the configuration while the topics are prepared; a dataset that cannot start fails here.
     const [steps, topics] = await Promise.allSettled([
-      options.stepPool !== null
-        ? options.stepPool.then((pool) => ({ pool, pipeline: null }))
-        : options.stepThreads > 0 && source !== null
+      options.stepThreads > 0 && source !== null
         ? StepPool.start({ threads: options.stepThreads, configFile: source.configFile, cwd: source.cwd, dataset: dataset.name, log: options.log }).then((pool) => ({ pool, pipeline: null }))
         : compilePipeline(dataset, { onWarning: (w) => options.log(`warning: ${w.message}`) }).then((pipeline) => ({ pool: null, pipeline })),
       ensureTopics(options),

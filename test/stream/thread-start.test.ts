@@ -30,7 +30,7 @@ test('the oxbow package and the example configuration load without the Kafka cli
 });
 
 test('a worker still gets its Kafka client when it starts: the client is loaded on first use', async () => {
-  const { kafka } = await import('../../src/kafka.ts');
+  const { kafka } = await import('../../src/kafka-client.ts');
   const first = kafka();
   assert.equal(kafka(), first, 'one import, shared by every caller');
   const module = await first;
