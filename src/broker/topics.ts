@@ -102,7 +102,6 @@ export class TopicStore {
       maxMessageBytes: config['max.message.bytes'] ?? this.broker.maxMessageBytes,
       fsync: this.broker.fsync,
       indexIntervalBytes: this.broker.indexIntervalBytes,
-      preallocate: this.broker.preallocate,
       ...(this.dropCache === undefined ? {} : { dropCache: this.dropCache }),
     };
   }

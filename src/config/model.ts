@@ -28,8 +28,6 @@ export type BrokerConfig = {
   fsync: FsyncPolicy;
   /** `recent`: drop the page cache of segments older than the newest sealed one (Linux); `os`: leave it to the OS. */
   pageCache: 'recent' | 'os';
-  /** fsync=always: write the next segment's file with zeros in advance, so that acknowledged appends overwrite it. */
-  preallocate: boolean;
   retentionCheckIntervalMs: number;
   groupInitialRebalanceDelayMs: number;
   groupMinSessionTimeoutMs: number;
@@ -198,7 +196,6 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'broker.indexIntervalBytes', default: 4096, parse: size(1, 2 ** 31 - 1), doc: 'Bytes of log between offset index entries.' },
   { key: 'broker.fsync', default: 'always', parse: fsync, doc: 'When writes reach the disk: `always` before they are acknowledged (one fdatasync covers every write made before it starts); an interval like `200ms` flushes in the background, so a machine crash can lose up to that much of acknowledged data; `os` leaves it to the operating system. A failed flush stops the partition taking writes until the broker restarts and checks the log.' },
   { key: 'broker.pageCache', default: 'recent', parse: oneOf(['recent', 'os'] as const), doc: "`recent`: once a partition seals a segment, the page cache of the segments before the one just sealed is dropped (Linux, with coreutils' `dd`), so the log keeps about two segments per partition in memory and new writes reuse the memory freed; this keeps writes fast on virtual machines that hand free memory back to their host. `os` leaves the page cache to the operating system." },
-  { key: 'broker.preallocate', default: true, parse: bool, doc: "With `fsync: always`: a partition that fills segments writes the next segment's file with zeros while the current one fills, so appends overwrite space already on disk and the fdatasync before each acknowledgement has no file size or allocation to commit to the file system's journal (shorter and steadier produce latency). Costs a second write of each segment's bytes and up to one segment of extra disk space per partition being written; off, files grow as they are appended to." },
   { key: 'broker.retentionCheckIntervalMs', default: 60_000, parse: duration(10), doc: 'How often retention runs.' },
   { key: 'broker.groupInitialRebalanceDelayMs', default: 0, parse: duration(0), doc: 'Wait for more members before the first rebalance of an empty group.' },
   { key: 'broker.groupMinSessionTimeoutMs', default: 6000, parse: duration(1), doc: 'Smallest session timeout a consumer may ask for.' },

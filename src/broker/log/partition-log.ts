@@ -1,6 +1,6 @@
 // The log of one partition: segments on disk, appends serialized and offset-assigned, reads from the files, recovery of a
 // torn tail on open, retention by time and size, fsync policy, and idempotent-producer duplicate detection.
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assert } from '../../errors.ts';
 import { KafkaErrorCode } from '../../kafka/errors.ts';
@@ -14,7 +14,7 @@ import {
 import { BrokerError, BrokerErrorCode } from '../errors.ts';
 import type { FrameLease } from '../frame-pool.ts';
 import { ProducerState, type ProducerEntry } from './producer-state.ts';
-import { BatchScanner, LOG_SUFFIX, Segment, parseSegmentFileName, writeFully, type RecoveryReport } from './segment.ts';
+import { BatchScanner, LOG_SUFFIX, Segment, parseSegmentFileName, type RecoveryReport } from './segment.ts';
 
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'os' };
 
@@ -29,8 +29,6 @@ export type LogConfig = {
   indexIntervalBytes: number;
   /** Called with the log file of a segment that readers have most likely left behind (see page-cache.ts). */
   dropCache?: (file: string) => void;
-  /** fsync=always: write each next segment's file with zeros while the active one fills (see Spare). Off if absent. */
-  preallocate?: boolean;
 };
 
 export type Clock = { now(): number };
@@ -56,24 +54,6 @@ const DROP_BEHIND_INTERVAL_MS = 1000;
 /** Producer state is rebuilt from the last segment, plus the one before when the last holds less than this. */
 const PRODUCER_STATE_SCAN_BYTES = 8 << 20;
 const EMPTY = Buffer.alloc(0);
-/** The next segment's file, zeroed and synced (SPARE_FILE), or still being zeroed (SPARE_PARTIAL_FILE). */
-export const SPARE_FILE = 'next-segment.zeroed';
-const SPARE_PARTIAL_FILE = 'next-segment.partial';
-const ZERO_CHUNK_BYTES = 1 << 20;
-let zeros: Buffer | null = null;
-
-/**
- * Under fsync=always, every acknowledgement waits for an fdatasync of the active segment. When the append grew the
- * file, that fdatasync also commits the new size and block allocation to the file system's journal, which all files
- * share: the journal commit is most of its time, and when other work holds the journal up (other partitions' commits,
- * files created or deleted, a directory sync), every partition waits. So a partition that fills segments prepares the
- * next one's file ahead: from a quarter of the active segment on, it writes zeros to a spare file, twice as fast as
- * the segment fills (so it is done by three quarters), then syncs it. The next roll renames it into place, and appends
- * overwrite the zeros: the fdatasync then writes the data and flushes the disk's cache, with nothing to commit to the
- * journal. The file is cut back to its batches when the segment is sealed or closed, and opening a log after a crash
- * cuts the zeros of the last segment as it cuts a torn tail (see Segment.adopt, Segment.rebuild).
- */
-type Spare = { zeroed: number; fh: FileHandle | null; running: Promise<void> | null; ready: boolean; failed: boolean };
 const systemClock: Clock = { now: () => Date.now() };
 
 function checkConfig(config: LogConfig): void {
@@ -128,7 +108,6 @@ export class PartitionLog {
   private readonly openSealed = new Set<Segment>();
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
-  private spare: Spare | null = null;
   private dirty = false;
   private closed = false;
   /** Set when a failure left the files in a state appends must not build on (a failed roll or background fsync). */
@@ -153,10 +132,7 @@ export class PartitionLog {
       await mkdir(dir, { recursive: true });
       const bases: number[] = [];
       const indexFiles: Array<{ name: string; baseOffset: number }> = [];
-      let spareReady = false;
       for (const name of await readdir(dir)) {
-        if (name === SPARE_PARTIAL_FILE) await rm(path.join(dir, name), { force: true });
-        if (name === SPARE_FILE) spareReady = true;
         const parsed = parseSegmentFileName(name);
         if (parsed === null) continue;
         if (parsed.suffix === LOG_SUFFIX) bases.push(parsed.baseOffset);
@@ -185,19 +161,16 @@ export class PartitionLog {
         if (config.fsync.mode !== 'os') await syncDir(dir);
       } else {
         const prev = segments.at(-1);
-        const lastSize = await Segment.dataBytesWithin(path.join(dir, `${String(lastBase).padStart(20, '0')}${LOG_SUFFIX}`), PRODUCER_STATE_SCAN_BYTES);
+        const lastSize = (await stat(path.join(dir, `${String(lastBase).padStart(20, '0')}${LOG_SUFFIX}`))).size;
         if (prev !== undefined && lastSize < PRODUCER_STATE_SCAN_BYTES) await replayHeaders(prev, producers);
         const { segment, report } = await Segment.recoverActive(dir, lastBase, config.indexIntervalBytes, (h) => producers.replay(h));
         note(lastBase, report);
         segments.push(segment);
       }
-      const log = new PartitionLog(dir, config, clock, segments, producers, {
+      return new PartitionLog(dir, config, clock, segments, producers, {
         truncatedBytes,
         reason: reasons.length === 0 ? null : reasons.join('; '),
       });
-      // A spare renamed into place only after it was zeroed and synced is whole; it waits for the next roll.
-      if (spareReady) log.spare = { zeroed: (await stat(path.join(dir, SPARE_FILE))).size, fh: null, running: null, ready: true, failed: false };
-      return log;
     } catch (err) {
       if (err instanceof Error && err.message.startsWith('invariant violated')) throw err;
       throw ioError(`opening the partition log in ${dir}`, err);
@@ -363,12 +336,8 @@ export class PartitionLog {
     await this.chain;
     await this.syncsSettled();
     if (this.sealing !== null) await this.sealing;
-    await this.stopSpare();
     try {
-      if (this.broken === null) {
-        await this.active.trimAllocated();
-        await this.syncNow();
-      }
+      if (this.broken === null) await this.syncNow();
     } finally {
       for (const seg of this.segments) await seg.closeHandles();
       this.openSealed.clear();
@@ -527,7 +496,6 @@ export class PartitionLog {
     if (always) {
       this.syncWaiting.push({ items, endOffset });
       this.startSync();
-      this.prepareSpare();
       return;
     }
     this.dirty = true;
@@ -608,14 +576,7 @@ export class PartitionLog {
     const durable = this.config.fsync.mode !== 'os';
     try {
       await this.sealSettled();
-      const spare = this.spare;
-      let seg: Segment;
-      if (spare !== null && spare.ready && durable) {
-        this.spare = null;
-        seg = await Segment.adopt(this.dir, this.endOffset, path.join(this.dir, SPARE_FILE));
-      } else {
-        seg = await Segment.create(this.dir, this.endOffset);
-      }
+      const seg = await Segment.create(this.dir, this.endOffset);
       this.segments.push(seg);
       if (durable) {
         const dirSync = syncDir(this.dir);
@@ -641,70 +602,6 @@ export class PartitionLog {
     } catch (err) {
       this.broken ??= ioError(`rolling a new segment at offset ${this.endOffset} in ${this.dir}`, err);
       throw this.broken;
-    }
-  }
-
-  /** Zeroes more of the spare when the active segment has grown enough to want it (see Spare); never waits. */
-  private prepareSpare(): void {
-    if (this.config.preallocate !== true || this.closed) return;
-    const spare = this.spare;
-    if (spare !== null && (spare.ready || spare.failed || spare.running !== null)) return;
-    if (spare === null && this.spareWanted() === 0) return;
-    const s: Spare = spare ?? { zeroed: 0, fh: null, running: null, ready: false, failed: false };
-    this.spare = s;
-    if (s.zeroed >= this.spareWanted() && s.zeroed < this.config.segmentBytes) return;
-    s.running = this.zeroSpare(s).then(
-      () => {
-        s.running = null;
-      },
-      () => {
-        // No spare for this log until it reopens (a full disk, say); appends grow the file as they would without it.
-        s.running = null;
-        s.failed = true;
-        const fh = s.fh;
-        s.fh = null;
-        void (async () => {
-          await fh?.close().catch(() => {});
-          await rm(path.join(this.dir, SPARE_PARTIAL_FILE), { force: true }).catch(() => {});
-        })();
-      },
-    );
-  }
-
-  /** Bytes of the spare wanted zeroed by now: none below a quarter of the active segment, all of it by three quarters. */
-  private spareWanted(): number {
-    const segmentBytes = this.config.segmentBytes;
-    return Math.min(segmentBytes, Math.max(0, 2 * (this.active.sizeBytes - segmentBytes / 4)));
-  }
-
-  private async zeroSpare(s: Spare): Promise<void> {
-    const file = path.join(this.dir, SPARE_PARTIAL_FILE);
-    s.fh ??= await open(file, 'w');
-    zeros ??= Buffer.alloc(ZERO_CHUNK_BYTES);
-    const target = this.config.segmentBytes;
-    while (!this.closed && s.zeroed < Math.min(target, this.spareWanted())) {
-      const n = Math.min(ZERO_CHUNK_BYTES, target - s.zeroed);
-      await writeFully(s.fh, zeros.subarray(0, n), s.zeroed);
-      s.zeroed += n;
-    }
-    if (this.closed || s.zeroed < target) return;
-    await s.fh.datasync();
-    await s.fh.close();
-    s.fh = null;
-    // Renamed only once whole and synced: a spare under its final name after a restart can be trusted.
-    await rename(file, path.join(this.dir, SPARE_FILE));
-    s.ready = true;
-  }
-
-  /** Stops zeroing the spare (close): a partial one is removed, a ready one stays for the next open. */
-  private async stopSpare(): Promise<void> {
-    const s = this.spare;
-    if (s === null) return;
-    if (s.running !== null) await s.running;
-    if (s.fh !== null) {
-      await s.fh.close().catch(() => {});
-      s.fh = null;
-      await rm(path.join(this.dir, SPARE_PARTIAL_FILE), { force: true }).catch(() => {});
     }
   }
 

@@ -1,7 +1,7 @@
 // One log segment: `<baseOffset, 20 digits>.log` holding whole record batches back to back, a sparse offset index
 // (`.index`: relative offset int32, file position int32) and a time index (`.timeindex`: timestamp int64, relative offset int32).
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assert } from '../../errors.ts';
 import {
@@ -182,25 +182,7 @@ async function readFully(fh: FileHandle, buf: Buffer, n: number, position: numbe
   return done;
 }
 
-/** Position of the last byte in [from, end) of the file that is not zero; from - 1 when they all are. */
-async function lastNonZeroByte(fh: FileHandle, from: number, end: number): Promise<number> {
-  const buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(0, end - from)));
-  let last = from - 1;
-  for (let pos = from; pos < end; ) {
-    const got = await readFully(fh, buf, Math.min(buf.length, end - pos), pos);
-    if (got === 0) break;
-    for (let i = got - 1; i >= 0; i--) {
-      if (buf[i] !== 0) {
-        last = pos + i;
-        break;
-      }
-    }
-    pos += got;
-  }
-  return last;
-}
-
-export async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < buf.length) {
     const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
@@ -350,11 +332,6 @@ export class Segment {
   readonly paths: SegmentPaths;
   /** Bytes of whole, committed batches; readers never look past it. */
   sizeBytes = 0;
-  /**
-   * The file's length while it is longer than sizeBytes: the active segment made from a file written with zeros in
-   * advance (see adopt). 0 once the file ends where the batches do.
-   */
-  allocatedBytes = 0;
   /** Offset after the last batch of this segment. */
   nextOffset: number;
   /** Largest batch maxTimestamp in the segment; -1 when empty. */
@@ -399,44 +376,6 @@ export class Segment {
     s.indexer = new Indexer(baseOffset);
     s.pinned = true;
     return s;
-  }
-
-  /**
-   * A new, empty active segment made from `zeroedFile`, a file already written with zeros and synced (see
-   * PartitionLog's spare). Appends overwrite those zeros instead of growing the file, so the fdatasync that
-   * acknowledges them has no file size or block allocation to commit to the file system's journal. The caller syncs
-   * the directory (the rename) before anything written here is acknowledged.
-   */
-  static async adopt(dir: string, baseOffset: number, zeroedFile: string): Promise<Segment> {
-    const s = new Segment(dir, baseOffset);
-    await rename(zeroedFile, s.paths.log);
-    s.fh = await open(s.paths.log, 'r+');
-    s.allocatedBytes = (await s.fh.stat()).size;
-    s.indexFh = await open(s.paths.index, 'w+');
-    s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
-    s.indexer = new Indexer(baseOffset);
-    s.pinned = true;
-    return s;
-  }
-
-  /**
-   * The file's size, or, when the file may end in zeros written ahead of its appends (see adopt) and is at least
-   * `limit` long, where its chain of batches ends before `limit` (`limit` when it reaches that far).
-   */
-  static async dataBytesWithin(file: string, limit: number): Promise<number> {
-    const fh = await open(file, 'r');
-    try {
-      const size = (await fh.stat()).size;
-      if (size < limit) return size;
-      const tail = Buffer.alloc(Math.min(4096, size));
-      await readFully(fh, tail, tail.length, size - tail.length);
-      if (tail.some((b) => b !== 0)) return size;
-      const scanner = new BatchScanner(fh, 0, limit, false);
-      while ((await scanner.next()).kind === 'batch');
-      return scanner.pos;
-    } finally {
-      await fh.close();
-    }
   }
 
   /**
@@ -524,11 +463,7 @@ export class Segment {
       expected = h.baseOffset + h.lastOffsetDelta + 1;
     }
     const valid = scanner.pos;
-    let cut = size - valid;
     if (valid < size) {
-      // Zeros written ahead of the appends (see adopt) are unused space, not data: only what precedes them counts.
-      cut = (await lastNonZeroByte(fh, valid, size)) + 1 - valid;
-      if (cut === 0) reason = null;
       await fh.truncate(valid);
       await fh.datasync();
     }
@@ -536,7 +471,7 @@ export class Segment {
     this.nextOffset = expected;
     this.maxTimestamp = indexer.maxTimestamp;
     this.indexer = indexer;
-    return { truncatedBytes: cut, reason };
+    return { truncatedBytes: size - valid, reason };
   }
 
   private async writeSealedIndexes(): Promise<void> {
@@ -601,7 +536,6 @@ export class Segment {
     } catch (err) {
       // Leave no half batch behind for the next append to follow.
       await fh.truncate(start).catch(() => {});
-      this.allocatedBytes = 0;
       throw err;
     }
     let pos = start;
@@ -669,9 +603,6 @@ export class Segment {
   /** Turns the active segment into a sealed one: writes the closing time-index entry (the segment's largest timestamp). */
   async seal(syncFiles: boolean): Promise<void> {
     assert(this.pinned && this.indexer !== null, 'only the active segment is sealed');
-    // The file ends where its batches do before the closing entry is written: a sealed segment with its closing entry
-    // has no zeros after its batches (a crash before that leaves no closing entry, and opening scans the log).
-    if (await this.trimAllocated() && syncFiles) await this.fh!.datasync();
     await this.indexWritesDone();
     const ti = this.indexer.timeIndex;
     const endRel = this.nextOffset - this.baseOffset;
@@ -686,14 +617,6 @@ export class Segment {
     this.indexFh = null;
     this.timeIndexFh = null;
     this.pinned = false;
-  }
-
-  /** Cuts the zeros written ahead of the appends (see adopt), so the file ends at its last batch; true if it did. */
-  async trimAllocated(): Promise<boolean> {
-    if (this.allocatedBytes <= this.sizeBytes || this.fh === null || !this.pinned) return false;
-    await this.fh.truncate(this.sizeBytes);
-    this.allocatedBytes = 0;
-    return true;
   }
 
   /** Position of the batch containing `offset` and its header, or null when no batch at or after it exists here. */
