@@ -338,6 +338,12 @@ static long enqueue(int partition, int count, long long seq, uintptr_t opaque) {
   return n;
 }
 
+/** Rate mode: records enqueued per tick. */
+static int records_per_tick(void) {
+  int n = (int)(job.records_per_second * job.tick_ms / 1000 + 0.5);
+  return n < 1 ? 1 : n;
+}
+
 static void set(rd_kafka_conf_t *conf, const char *key, const char *fmt, ...) {
   char value[128];
   char err[512];
@@ -363,8 +369,17 @@ static void connect_producer(void) {
   set(conf, "socket.nagle.disable", "true");
   set(conf, "statistics.interval.ms", "100");
   if (rate_mode) {
-    // No lingering: a tick's records, enqueued in one call, leave as one batch right away.
-    set(conf, "linger.ms", "0");
+    // A tick's records leave as one batch as soon as the last of them is enqueued: the batch is closed by its record
+    // count. With linger.ms=0 the sender thread takes the first records while the rest are still being enqueued, and
+    // about half the ticks went out as two requests, the second waiting for the first's fdatasync (broker.fsync=always)
+    // before its own. The linger of one tick is only a bound that a full batch never reaches.
+    // A batch stays within the broker's default max.message.bytes (1 MiB): at higher rates a tick takes two.
+    long long tick_bytes = (long long)records_per_tick() * (job.record_bytes + 32) + 4096;
+    if (tick_bytes > 1000000) tick_bytes = 1000000;
+    set(conf, "linger.ms", "%g", job.tick_ms);
+    set(conf, "batch.num.messages", "%d", records_per_tick());
+    set(conf, "batch.size", "%lld", tick_bytes);
+    set(conf, "message.max.bytes", "%lld", tick_bytes + 65536 > 1000000 ? tick_bytes + 65536 : 1000000);
     set(conf, "max.in.flight.requests.per.connection", "64");
   } else {
     // One request = one batch of records_per_send records of one partition, as one send of load.ts; the byte limit
@@ -502,8 +517,7 @@ static void produce_flat_out(void) {
  * rate first, untimed: the processes' memory and the broker's buffers grow to their steady size before the clock runs.
  */
 static void produce_at_rate(void) {
-  int per_tick = (int)(job.records_per_second * job.tick_ms / 1000 + 0.5);
-  if (per_tick < 1) per_tick = 1;
+  int per_tick = records_per_tick();
   long long ticks = (long long)(job.duration_ms / job.tick_ms);
   batch = calloc((size_t)per_tick, sizeof *batch);
   latency_capacity = ticks * per_tick;
