@@ -48,7 +48,7 @@ their own processes (librdkafka producers and a consumer built from bench/broker
   --soak-gb <n>           log size the soak run reaches, in GB (default 5.5)
   --soak-minutes <n>      upper bound on the soak run (default 10)
   --dir <path>            parent of the temporary directory (default the OS temp dir); it is removed at the end
-  --page-cache <mode>     broker.pageCache of the broker: recent (the default) or os
+  --page-cache <mode>     broker.pageCache of the broker: os (the default) or recent
   --broker-cpu-prof <dir> run the broker with --cpu-prof, writing .cpuprofile files to <dir>
   --json <file>           also write every figure as JSON`;
 
@@ -691,7 +691,7 @@ function printReport(r: Report): void {
   );
   for (const p of r.policies) {
     out.push('');
-    out.push(`broker.fsync=${p.fsync}${p.fsync === 'always' ? ' (the default)' : ''}, broker.pageCache=${r.options.pageCache ?? 'recent (the default)'}`);
+    out.push(`broker.fsync=${p.fsync}${p.fsync === 'always' ? ' (the default)' : ''}, broker.pageCache=${r.options.pageCache ?? 'os (the default)'}`);
     for (const s of p.sizes) {
       const name = s.recordBytes === 1024 ? '1KiB' : `${s.recordBytes}B`;
       const ratio = s.produce.mbPerSecond / raw;

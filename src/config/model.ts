@@ -26,8 +26,8 @@ export type BrokerConfig = {
   maxMessageBytes: number;
   indexIntervalBytes: number;
   fsync: FsyncPolicy;
-  /** `recent`: drop the page cache of segments older than the newest sealed one (Linux); `os`: leave it to the OS. */
-  pageCache: 'recent' | 'os';
+  /** `os`: leave the page cache to the OS; `recent`: drop the page cache of segments older than the newest sealed one (Linux). */
+  pageCache: 'os' | 'recent';
   retentionCheckIntervalMs: number;
   groupInitialRebalanceDelayMs: number;
   groupMinSessionTimeoutMs: number;
@@ -195,7 +195,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'broker.maxMessageBytes', default: 1024 * 1024 + 12, parse: size(64, 2 ** 31 - 1), doc: 'Largest record batch accepted (`max.message.bytes`).' },
   { key: 'broker.indexIntervalBytes', default: 4096, parse: size(1, 2 ** 31 - 1), doc: 'Bytes of log between offset index entries.' },
   { key: 'broker.fsync', default: 'always', parse: fsync, doc: 'When writes reach the disk: `always` before they are acknowledged (one fdatasync covers every write made before it starts); an interval like `200ms` flushes in the background, so a machine crash can lose up to that much of acknowledged data; `os` leaves it to the operating system. A failed flush stops the partition taking writes until the broker restarts and checks the log.' },
-  { key: 'broker.pageCache', default: 'recent', parse: oneOf(['recent', 'os'] as const), doc: "`recent`: once a partition seals a segment, the page cache of the segments before the one just sealed is dropped (Linux, with coreutils' `dd`), so the log keeps about two segments per partition in memory and new writes reuse the memory freed; this keeps writes fast on virtual machines that hand free memory back to their host. `os` leaves the page cache to the operating system." },
+  { key: 'broker.pageCache', default: 'os', parse: oneOf(['os', 'recent'] as const), doc: "`os` leaves the page cache to the operating system. `recent`: once a partition seals a segment, the page cache of the segments before the one just sealed is dropped (Linux, with coreutils' `dd`), so the log keeps about two segments per partition in memory and new writes reuse the memory freed; on some virtual machines that hand free memory back to their host this made writes faster, on others it makes produce latency spike and consumers that are behind read from disk (see docs/benchmarks.md)." },
   { key: 'broker.retentionCheckIntervalMs', default: 60_000, parse: duration(10), doc: 'How often retention runs.' },
   { key: 'broker.groupInitialRebalanceDelayMs', default: 0, parse: duration(0), doc: 'Wait for more members before the first rebalance of an empty group.' },
   { key: 'broker.groupMinSessionTimeoutMs', default: 6000, parse: duration(1), doc: 'Smallest session timeout a consumer may ask for.' },

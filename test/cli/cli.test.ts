@@ -2,7 +2,7 @@
 // signals, and a broker spawned for the client commands (topics, produce, consume).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { defer, eventually, OXBOW_BIN, run, spawnBroker, tempDir } from '../helpers/broker.ts';
@@ -152,7 +152,10 @@ test('oxbow broker stops cleanly on SIGTERM and on SIGINT, and keeps its data ac
 
 test('oxbow broker shuts down without a complaint when Ctrl-C reaches its whole process group, as in a terminal', async (t) => {
   const dataDir = await tempDir(t);
-  const b = await spawnBroker(t, ['--port', '0', '--data-dir', dataDir], { ownProcessGroup: true });
+  // broker.pageCache=recent, so the page-cache helper's child processes get the Ctrl-C too.
+  const configFile = path.join(await tempDir(t), 'oxbow.config.mjs');
+  await writeFile(configFile, "export default { broker: { pageCache: 'recent' } };\n");
+  const b = await spawnBroker(t, ['--port', '0', '--data-dir', dataDir, '--config', configFile], { ownProcessGroup: true });
   // Rolled a few times, so the page-cache helper has dropped segments: with segment.bytes 1 KiB, each produce's batch
   // of one 900-byte record starts a segment of its own.
   await oxbowOk(['topics', 'create', 'rolled', '--topic-config', 'segment.bytes=1024', '--brokers', b.address]);
