@@ -3,7 +3,7 @@
 // broker, which implements the protocol, works with the codec files directly.)
 export type { ApiCodec } from './api.ts';
 export { FetchApi, type FetchRequest } from './apis/fetch.ts';
-export { ListOffsetsApi } from './apis/list-offsets.ts';
+export { LIST_OFFSETS_EARLIEST, LIST_OFFSETS_LATEST, ListOffsetsApi } from './apis/list-offsets.ts';
 export { MetadataApi } from './apis/metadata.ts';
 export { encodeRequestHeader, responseHeaderIsFlexible } from './header.ts';
 export { Reader } from './reader.ts';

@@ -3,7 +3,7 @@
 // Group membership and offset commits stay with the caller's Kafka client; this only fetches from the positions it is
 // given, follows partition leaders, and moves a position that fell out of the log's range to the earliest offset.
 import { sleep, describeError } from '../async.ts';
-import { FetchApi, KafkaClientError, KafkaClientErrorCode, KafkaErrorCode, kafkaErrorName, ListOffsetsApi, MetadataApi, nextOffsetAfter, type FetchRequest } from '../kafka/index.ts';
+import { FetchApi, KafkaClientError, KafkaClientErrorCode, KafkaErrorCode, kafkaErrorName, LIST_OFFSETS_EARLIEST, ListOffsetsApi, MetadataApi, nextOffsetAfter, type FetchRequest } from '../kafka/index.ts';
 import { KafkaClientConnection } from './kafka-connection.ts';
 
 // Versions every Kafka broker from 2.x to 4.x answers (Kafka 4 dropped Fetch below v4 and Metadata below v4), and
@@ -11,7 +11,6 @@ import { KafkaClientConnection } from './kafka-connection.ts';
 const FETCH_VERSION = 11;
 const METADATA_VERSION = 8;
 const LIST_OFFSETS_VERSION = 5;
-const EARLIEST_TIMESTAMP = -2;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
@@ -215,7 +214,7 @@ export class TopicFetcher {
       const res = await c.request(ListOffsetsApi, LIST_OFFSETS_VERSION, {
         replicaId: -1,
         isolationLevel: 0,
-        topics: [{ name: this.topic, partitions: partitions.map((p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: EARLIEST_TIMESTAMP, maxNumOffsets: 1 })) }],
+        topics: [{ name: this.topic, partitions: partitions.map((p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: LIST_OFFSETS_EARLIEST, maxNumOffsets: 1 })) }],
       }, this.#requestTimeoutMs);
       for (const p of res.topics.find((t) => t.name === this.topic)?.partitions ?? []) {
         if (p.errorCode !== KafkaErrorCode.NONE) {

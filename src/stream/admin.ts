@@ -1,13 +1,10 @@
 // What the stream tools (replay, status, dead-letter redrive) ask of a Kafka cluster: partitions, log offsets, groups.
 import type { Admin } from '@platformatic/kafka';
+import { LIST_OFFSETS_EARLIEST, LIST_OFFSETS_LATEST } from '../kafka/index.ts';
 import { StreamError, StreamErrorCode } from './errors.ts';
 
 /** The few Admin calls the stream tools use; Oxbow's Kafka client provides them, against any Kafka cluster. */
 export type StreamAdmin = Pick<Admin, 'listTopics' | 'metadata' | 'listOffsets' | 'describeGroups' | 'listConsumerGroupOffsets' | 'alterConsumerGroupOffsets'>;
-
-/** The timestamps ListOffsets takes for the log start and the log end of a partition (Kafka's protocol values). */
-export const EARLIEST_TIMESTAMP = -2n;
-export const LATEST_TIMESTAMP = -1n;
 
 /** Committed offset of a partition that has none. */
 export const NO_OFFSET = -1n;
@@ -23,7 +20,7 @@ export async function topicPartitions(admin: StreamAdmin, topic: string): Promis
 }
 
 /**
- * Per partition, the offset ListOffsets gives for `timestamp`: EARLIEST_TIMESTAMP (log start), LATEST_TIMESTAMP
+ * Per partition, the offset ListOffsets gives for `timestamp`: LIST_OFFSETS_EARLIEST (log start), LIST_OFFSETS_LATEST
  * (log end), or epoch milliseconds (first offset whose timestamp is at or after it; -1 when there is none).
  */
 export async function logOffsets(admin: StreamAdmin, topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
@@ -38,7 +35,7 @@ export type LogRange = { start: bigint; end: bigint };
 
 /** The log start and log end offset of each partition. */
 export async function logRanges(admin: StreamAdmin, topic: string, partitions: number[]): Promise<Map<number, LogRange>> {
-  const [start, end] = await Promise.all([logOffsets(admin, topic, partitions, EARLIEST_TIMESTAMP), logOffsets(admin, topic, partitions, LATEST_TIMESTAMP)]);
+  const [start, end] = await Promise.all([logOffsets(admin, topic, partitions, BigInt(LIST_OFFSETS_EARLIEST)), logOffsets(admin, topic, partitions, BigInt(LIST_OFFSETS_LATEST))]);
   return new Map(partitions.map((p) => [p, { start: start.get(p) ?? 0n, end: end.get(p) ?? 0n }]));
 }
 

@@ -1,10 +1,7 @@
 // ListOffsets: earliest (-2), latest (-1) and the first offset at or after a timestamp.
-import { ListOffsetsApi, type ListOffsetsPartitionResponse, type ListOffsetsRequest, type ListOffsetsResponse } from '../../kafka/apis/list-offsets.ts';
+import { LIST_OFFSETS_EARLIEST, LIST_OFFSETS_LATEST, ListOffsetsApi, type ListOffsetsPartitionResponse, type ListOffsetsRequest, type ListOffsetsResponse } from '../../kafka/apis/list-offsets.ts';
 import { KafkaErrorCode } from '../../kafka/errors.ts';
 import { handler, type HandlerContext } from './context.ts';
-
-const LATEST = -1;
-const EARLIEST = -2;
 
 async function listOffsets(ctx: HandlerContext, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
   const topics = await Promise.all(
@@ -23,8 +20,8 @@ async function listOffsets(ctx: HandlerContext, req: ListOffsetsRequest): Promis
           });
           if (!log) return answer(-1, -1, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           if (p.currentLeaderEpoch > 0) return answer(-1, -1, KafkaErrorCode.FENCED_LEADER_EPOCH);
-          if (p.timestamp === LATEST) return answer(log.logEndOffset, -1);
-          if (p.timestamp === EARLIEST) return answer(log.logStartOffset, -1);
+          if (p.timestamp === LIST_OFFSETS_LATEST) return answer(log.logEndOffset, -1);
+          if (p.timestamp === LIST_OFFSETS_EARLIEST) return answer(log.logStartOffset, -1);
           if (p.timestamp < 0) return answer(-1, -1, KafkaErrorCode.INVALID_REQUEST);
           const found = await log.offsetForTimestamp(p.timestamp);
           return found ? answer(found.offset, found.timestamp) : answer(-1, -1);

@@ -1,4 +1,6 @@
-// Dropping the page cache of log segments that readers have most likely left behind (broker.pageCache=recent).
+// Dropping the page cache of log segments that readers have most likely left behind (broker.pageCache=recent, not the
+// default: on other virtual machines the drops made produce latency spike and sent consumers back to the disk; see
+// docs/benchmarks.md, 2026-12-07).
 //
 // Why: on a virtual machine whose balloon device reports free memory back to the host (virtio-balloon free page
 // reporting, as on Firecracker and most clouds), a page the kernel takes from its free lists after it has been free

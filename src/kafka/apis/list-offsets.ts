@@ -3,6 +3,10 @@ import type { ApiCodec } from '../api.ts';
 import type { Reader } from '../reader.ts';
 import type { Writer } from '../writer.ts';
 
+/** The timestamps that ask for the log end and the log start of a partition instead of a time. */
+export const LIST_OFFSETS_LATEST = -1;
+export const LIST_OFFSETS_EARLIEST = -2;
+
 export type ListOffsetsPartition = {
   partitionIndex: number;
   currentLeaderEpoch: number; // v4+, default -1
