@@ -11,7 +11,7 @@ import { Admin } from '@platformatic/kafka';
 import { measureAppendLatency, measureSequentialWriteSync, type AppendLatencyResult, type DiskResult } from './disk.ts';
 import type { ConsumeJob, Job, ProduceJob, RateJob, RateResult, ThroughputResult } from './load.ts';
 import { scratchDir } from '../scratch.ts';
-import { cpuSeconds, describeProbes, describeSteal, fmt, hostProbePerCpu, MB, median, percentile, RssSampler, StealSampler, wallMs, type StealFigures } from './stats.ts';
+import { cpuSeconds, describeProbes, directIoOption, describeSteal, fmt, hostProbePerCpu, MB, median, percentile, RssSampler, StealSampler, wallMs, type StealFigures } from './stats.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const OXBOW_BIN = path.join(ROOT, 'bin', 'oxbow.js');
@@ -49,6 +49,7 @@ their own processes (librdkafka producers and a consumer built from bench/broker
   --soak-minutes <n>      upper bound on the soak run (default 10)
   --dir <path>            parent of the temporary directory (default the OS temp dir); it is removed at the end
   --page-cache <mode>     broker.pageCache of the broker: os (the default) or recent
+  --direct-io <mode>      broker.directIo of the broker: auto, on or off (default: the broker's default)
   --broker-cpu-prof <dir> run the broker with --cpu-prof, writing .cpuprofile files to <dir>
   --json <file>           also write every figure as JSON`;
 
@@ -75,6 +76,8 @@ type Options = {
   cpuProfDir: string | null;
   /** broker.pageCache, or null for the broker's default. */
   pageCache: 'recent' | 'os' | null;
+  /** broker.directIo, or null for the broker's default. */
+  directIo: 'auto' | 'on' | 'off' | null;
   jsonFile: string | null;
 };
 
@@ -117,6 +120,7 @@ function parseOptions(argv: string[]): Options | null {
       dir: { type: 'string' },
       'broker-cpu-prof': { type: 'string' },
       'page-cache': { type: 'string' },
+      'direct-io': { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -153,6 +157,7 @@ function parseOptions(argv: string[]): Options | null {
     dir: values.dir ?? os.tmpdir(),
     cpuProfDir: values['broker-cpu-prof'] === undefined ? null : path.resolve(values['broker-cpu-prof']),
     pageCache: pageCacheOption(values['page-cache']),
+    directIo: directIoOption(values['direct-io']),
     jsonFile: values.json ?? null,
   };
 }
@@ -240,12 +245,13 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
 
 type BrokerProcess = { child: ChildProcess; pid: number; address: string; dataDir: string; stderr: () => string };
 
-async function startBroker(base: string, label: string, fsync: string, pageCache: 'recent' | 'os' | null, cpuProfDir: string | null): Promise<BrokerProcess> {
+async function startBroker(base: string, label: string, fsync: string, o: Options, cpuProfDir: string | null): Promise<BrokerProcess> {
   const dataDir = path.join(base, `data-${label}`);
   const args = [OXBOW_BIN, 'broker', '--port', '0', '--data-dir', dataDir];
   const settings: Record<string, string> = {};
   if (fsync !== 'always') settings.fsync = fsync;
-  if (pageCache !== null) settings.pageCache = pageCache;
+  if (o.pageCache !== null) settings.pageCache = o.pageCache;
+  if (o.directIo !== null) settings.directIo = o.directIo;
   if (Object.keys(settings).length > 0) {
     // The defaults need no file; other settings go through a lake declaration, the way a user sets them.
     const configFile = path.join(base, `oxbow-${label}.config.mjs`);
@@ -571,7 +577,7 @@ function say(line: string): void {
 
 async function runPolicy(o: Options, gen: Generator, base: string, fsync: string): Promise<PolicyFigures> {
   const label = fsync.replace(/[^\w]/g, '');
-  const b = await startBroker(base, label, fsync, o.pageCache, o.cpuProfDir);
+  const b = await startBroker(base, label, fsync, o, o.cpuProfDir);
   const rss = new RssSampler(b.pid, 250);
   try {
     const sizes: SizeFigures[] = [];
@@ -619,7 +625,7 @@ async function runPolicy(o: Options, gen: Generator, base: string, fsync: string
 
 async function runSoak(o: Options, gen: Generator, base: string): Promise<SoakFigures> {
   const fsync = 'always';
-  const b = await startBroker(base, 'soak', fsync, o.pageCache, null);
+  const b = await startBroker(base, 'soak', fsync, o, null);
   const rss = new RssSampler(b.pid, 250);
   try {
     await createTopic(b.address, 'bench.soak', o.partitions);
@@ -691,7 +697,7 @@ function printReport(r: Report): void {
   );
   for (const p of r.policies) {
     out.push('');
-    out.push(`broker.fsync=${p.fsync}${p.fsync === 'always' ? ' (the default)' : ''}, broker.pageCache=${r.options.pageCache ?? 'os (the default)'}`);
+    out.push(`broker.fsync=${p.fsync}${p.fsync === 'always' ? ' (the default)' : ''}, broker.pageCache=${r.options.pageCache ?? 'os (the default)'}, broker.directIo=${r.options.directIo ?? 'the default'}`);
     for (const s of p.sizes) {
       const name = s.recordBytes === 1024 ? '1KiB' : `${s.recordBytes}B`;
       const ratio = s.produce.mbPerSecond / raw;

@@ -205,3 +205,10 @@ export function wholeNumber(name: string, raw: string | undefined, fallback: num
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got ${JSON.stringify(raw)}`);
   return n;
 }
+
+/** The value of a `--direct-io` option (broker.directIo), or null when absent (the broker's default). */
+export function directIoOption(raw: string | undefined): 'auto' | 'on' | 'off' | null {
+  if (raw === undefined) return null;
+  if (raw !== 'auto' && raw !== 'on' && raw !== 'off') throw new Error(`--direct-io takes auto, on or off, got ${JSON.stringify(raw)}`);
+  return raw;
+}

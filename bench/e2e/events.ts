@@ -115,7 +115,7 @@ export const RAW_DUCKDB_COLUMNS: readonly (readonly [string, string])[] = [
  * The lake declaration `oxbow up` runs: the `events` dataset (validate, filter, enrich), wall-clock rotation, and
  * `partitions` partitions for the topics the broker creates. Imports resolve to this repository.
  */
-export function lakeConfigSource(options: { root: string; rotateMs: number; partitions: number; flushSize: number }): string {
+export function lakeConfigSource(options: { root: string; rotateMs: number; partitions: number; flushSize: number; directIo?: string | null }): string {
   const src = JSON.stringify(`${options.root}/src/index.ts`);
   const events = JSON.stringify(`${options.root}/bench/e2e/events.ts`);
   return `// Written by bench/e2e/run.ts: the lake of the end-to-end benchmark.
@@ -123,7 +123,7 @@ import { defineLake, enrich, filter, validate } from ${src};
 import { enrichEvent, FILTER_RULE, FILTERED_KIND, PROCESSED_SCHEMA, RAW_SCHEMA } from ${events};
 
 export default defineLake({
-  broker: { defaultPartitions: ${options.partitions} },
+  broker: { defaultPartitions: ${options.partitions}${options.directIo == null ? '' : `, directIo: ${JSON.stringify(options.directIo)}`} },
   sink: { rotateScheduleIntervalMs: ${options.rotateMs}, flushSize: ${options.flushSize} },
   datasets: {
     events: {

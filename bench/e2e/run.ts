@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, fmt, MB, MiB, percentile, RssSampler, wallMs, wholeNumber } from '../broker/stats.ts';
+import { cpuSeconds, directIoOption, fmt, MB, MiB, percentile, RssSampler, wallMs, wholeNumber } from '../broker/stats.ts';
 import { scratchDir } from '../scratch.ts';
 import { killChildren, spawnNode, stopChild, type Spawned } from '../sink/children.ts';
 import { duckdbBaseline, writeGoodEvents, type BaselineFigures } from './baseline.ts';
@@ -64,6 +64,7 @@ Targets: ≥ ${fmt(TARGET_EVENTS_PER_SECOND)} events/s sustained; freshness p99 
                             (default 5000)
   --flush-size <n>          sink.flushSize: a file is committed at this many records (default 100000, the default)
   --partitions <n>          partitions of the lake's topics (broker.defaultPartitions; default 1, the default)
+  --direct-io <mode>        broker.directIo: auto, on or off (default: the broker's default, auto)
   --tick-ms <n>             the producer's timer: every tick it sends what the rate allows by then (default 10)
   --max-batch <n>           events in one produce request at most (default 2000)
   --max-in-flight <n>       produce requests awaiting acknowledgement at most (default 4)
@@ -85,6 +86,8 @@ type Options = {
   rotateMs: number;
   flushSize: number;
   partitions: number;
+  /** broker.directIo, or null for the default. */
+  directIo: 'auto' | 'on' | 'off' | null;
   tickMs: number;
   maxBatch: number;
   maxInFlight: number;
@@ -108,6 +111,7 @@ function parseOptions(argv: string[]): Options | null {
       'rotate-ms': { type: 'string' },
       'flush-size': { type: 'string' },
       partitions: { type: 'string' },
+      'direct-io': { type: 'string' },
       'tick-ms': { type: 'string' },
       'max-batch': { type: 'string' },
       'max-in-flight': { type: 'string' },
@@ -134,6 +138,7 @@ function parseOptions(argv: string[]): Options | null {
     rotateMs: wholeNumber('rotate-ms', values['rotate-ms'], 5000),
     flushSize: wholeNumber('flush-size', values['flush-size'], 100_000),
     partitions: wholeNumber('partitions', values.partitions, 1),
+    directIo: directIoOption(values['direct-io']),
     tickMs: wholeNumber('tick-ms', values['tick-ms'], 10),
     maxBatch: wholeNumber('max-batch', values['max-batch'], 2000),
     maxInFlight: wholeNumber('max-in-flight', values['max-in-flight'], 4),
@@ -383,7 +388,7 @@ function printReport(r: Report): void {
   out.push(`Oxbow end-to-end benchmark — ${r.date}, ${r.machine.cpus} cores, Node ${r.machine.node}, Linux ${r.machine.kernel}`);
   out.push(
     `lake: oxbow up (embedded broker, fsync always, SQLite catalog, local files), dataset events: validate, filter ${FILTER_RULE}, enrich region; ` +
-      `${o.partitions} partition(s), rotation ${fmt(o.rotateMs)} ms, flushSize ${fmt(o.flushSize)}`,
+      `${o.partitions} partition(s), broker.directIo ${o.directIo ?? 'auto (the default)'}, rotation ${fmt(o.rotateMs)} ms, flushSize ${fmt(o.flushSize)}`,
   );
   out.push(
     `producer: ${o.rate === null ? `flat out (cap ${fmt(o.maxRate)}/s)` : `${fmt(o.rate)}/s`} for ${o.durationS} s, acks=all, a batch every ${o.tickMs} ms ` +
@@ -455,7 +460,7 @@ async function main(): Promise<number> {
   let watcher: Watcher | null = null;
   try {
     const configFile = path.join(base, 'oxbow.config.ts');
-    writeFileSync(configFile, lakeConfigSource({ root: ROOT, rotateMs: o.rotateMs, partitions: o.partitions, flushSize: o.flushSize }));
+    writeFileSync(configFile, lakeConfigSource({ root: ROOT, rotateMs: o.rotateMs, partitions: o.partitions, flushSize: o.flushSize, directIo: o.directIo }));
     say(`starting oxbow up on ${base} ...`);
     lake = await Lake.start(path.join(base, 'data'), configFile, '1s');
     rss = new RssSampler(lake.pid, RSS_SAMPLE_MS);

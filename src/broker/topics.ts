@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BrokerConfig } from '../config/index.ts';
 import { BrokerError, BrokerErrorCode } from './errors.ts';
 import { PartitionLog, type LogConfig } from './log/index.ts';
+import { StagingPool, probeDirectIo } from './log/direct-io.ts';
 import { PageCacheDropper } from './log/page-cache.ts';
 
 /** Topic settings a client may set, by their Kafka names. */
@@ -57,6 +58,8 @@ export class TopicStore {
   private readonly creating = new Map<string, Promise<Topic>>();
   private readonly pageCache: PageCacheDropper;
   private readonly dropCache: ((file: string) => void) | undefined;
+  /** Set when appends are written with direct I/O (broker.directIo). */
+  private staging: StagingPool | undefined;
 
   private constructor(dir: string, broker: BrokerConfig, log: (line: string) => void) {
     this.dir = dir;
@@ -73,6 +76,14 @@ export class TopicStore {
       throw new BrokerError(BrokerErrorCode.DATA_DIR_UNUSABLE, `cannot create data directory ${dir}: ${(cause as Error).message}`, { cause });
     }
     const store = new TopicStore(dir, broker, log);
+    if (broker.directIo === 'on' || (broker.directIo === 'auto' && broker.fsync.mode === 'always')) {
+      const pool = new StagingPool();
+      const refused = await probeDirectIo(dir, pool);
+      if (refused === null) store.staging = pool;
+      else if (broker.directIo === 'on') {
+        throw new BrokerError(BrokerErrorCode.DATA_DIR_UNUSABLE, `broker.directIo is on, but ${dir} does not take direct I/O: ${refused}; set broker.directIo to auto or off`);
+      } else log(`appends go through the page cache: ${dir} does not take direct I/O (${refused})`);
+    }
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       if (entry.name.endsWith('.deleted')) {
@@ -103,6 +114,7 @@ export class TopicStore {
       fsync: this.broker.fsync,
       indexIntervalBytes: this.broker.indexIntervalBytes,
       ...(this.dropCache === undefined ? {} : { dropCache: this.dropCache }),
+      ...(this.staging === undefined ? {} : { staging: this.staging }),
     };
   }
 

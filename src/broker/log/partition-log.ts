@@ -13,6 +13,7 @@ import {
 } from '../../kafka/record-batch.ts';
 import { BrokerError, BrokerErrorCode } from '../errors.ts';
 import type { FrameLease } from '../frame-pool.ts';
+import type { StagingPool } from './direct-io.ts';
 import { ProducerState, type ProducerEntry } from './producer-state.ts';
 import { BatchScanner, LOG_SUFFIX, Segment, parseSegmentFileName, type RecoveryReport } from './segment.ts';
 
@@ -29,6 +30,8 @@ export type LogConfig = {
   indexIntervalBytes: number;
   /** Called with the log file of a segment that readers have most likely left behind (see page-cache.ts). */
   dropCache?: (file: string) => void;
+  /** Staging memory for appends written with direct I/O (see direct-io.ts); without it appends go through the page cache. */
+  staging?: StagingPool;
 };
 
 export type Clock = { now(): number };
@@ -157,13 +160,13 @@ export class PartitionLog {
       }
       const lastBase = bases.at(-1);
       if (lastBase === undefined) {
-        segments.push(await Segment.create(dir, 0));
+        segments.push(await Segment.create(dir, 0, config.staging ?? null));
         if (config.fsync.mode !== 'os') await syncDir(dir);
       } else {
         const prev = segments.at(-1);
         const lastSize = (await stat(path.join(dir, `${String(lastBase).padStart(20, '0')}${LOG_SUFFIX}`))).size;
         if (prev !== undefined && lastSize < PRODUCER_STATE_SCAN_BYTES) await replayHeaders(prev, producers);
-        const { segment, report } = await Segment.recoverActive(dir, lastBase, config.indexIntervalBytes, (h) => producers.replay(h));
+        const { segment, report } = await Segment.recoverActive(dir, lastBase, config.indexIntervalBytes, (h) => producers.replay(h), config.staging ?? null);
         note(lastBase, report);
         segments.push(segment);
       }
@@ -576,7 +579,7 @@ export class PartitionLog {
     const durable = this.config.fsync.mode !== 'os';
     try {
       await this.sealSettled();
-      const seg = await Segment.create(this.dir, this.endOffset);
+      const seg = await Segment.create(this.dir, this.endOffset, this.config.staging ?? null);
       this.segments.push(seg);
       if (durable) {
         const dirSync = syncDir(this.dir);

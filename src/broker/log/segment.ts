@@ -1,5 +1,6 @@
 // One log segment: `<baseOffset, 20 digits>.log` holding whole record batches back to back, a sparse offset index
 // (`.index`: relative offset int32, file position int32) and a time index (`.timeindex`: timestamp int64, relative offset int32).
+import { constants as fsConstants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import {
   type BatchHeader,
 } from '../../kafka/record-batch.ts';
 import { POOLED_FRAME_MIN_BYTES, type FrameLease } from '../frame-pool.ts';
+import { DIRECT_ALIGN, O_DIRECT, STAGING_BLOCK_BYTES, alignDown, alignUp, isPadding, type StagingPool } from './direct-io.ts';
 
 const OFFSET_ENTRY_BYTES = 8;
 const TIME_ENTRY_BYTES = 12;
@@ -327,6 +329,46 @@ export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
 
 export type RecoveryReport = { truncatedBytes: number; reason: string | null };
 
+/**
+ * Whether the batches from the last offset-index entry end exactly at `size` with the offset before `nextOffset`:
+ * a sealed file that ends on an alignment boundary may still hold the zeros of a direct append (a crash between
+ * writing the closing index entry and cutting them), and those are not batches.
+ */
+async function endsWithBatch(file: string, index: OffsetIndex, baseOffset: number, nextOffset: number, size: number): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const scanner = new BatchScanner(fh, index.positions.at(-1) ?? 0, size, false);
+    let last = -1;
+    while (true) {
+      const step = await scanner.next();
+      if (step.kind === 'end') return last === nextOffset - 1 && step.pos === size;
+      if (step.kind === 'bad') return false;
+      if (step.header.baseOffset < baseOffset) return false;
+      last = step.header.baseOffset + step.header.lastOffsetDelta;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The active segment's direct-I/O writer (see direct-io.ts). */
+type DirectWriter = {
+  /** The log file opened write-only with O_DIRECT; reads keep using the buffered handle. */
+  fh: FileHandle;
+  pool: StagingPool;
+  /** The committed bytes of the log's last partial alignment unit, written again at the start of the next append. */
+  carry: Buffer;
+};
+
+async function openDirect(file: string, pool: StagingPool, fh: FileHandle, size: number): Promise<DirectWriter> {
+  const carry = Buffer.alloc(size % DIRECT_ALIGN);
+  if (carry.length > 0) {
+    const got = await readFully(fh, carry, carry.length, alignDown(size));
+    assert(got === carry.length, `read the last ${carry.length} bytes of ${file}`);
+  }
+  return { fh: await open(file, fsConstants.O_WRONLY | O_DIRECT), pool, carry };
+}
+
 export class Segment {
   readonly baseOffset: number;
   readonly paths: SegmentPaths;
@@ -347,6 +389,7 @@ export class Segment {
   lastCacheDropMs = 0;
 
   private fh: FileHandle | null = null;
+  private direct: DirectWriter | null = null;
   private opening: Promise<FileHandle> | null = null;
   private indexer: Indexer | null = null;
   private indexFh: FileHandle | null = null;
@@ -367,10 +410,11 @@ export class Segment {
     return this.fh !== null;
   }
 
-  /** A new, empty active segment. */
-  static async create(dir: string, baseOffset: number): Promise<Segment> {
+  /** A new, empty active segment; with `staging`, appends are written with direct I/O. */
+  static async create(dir: string, baseOffset: number, staging: StagingPool | null = null): Promise<Segment> {
     const s = new Segment(dir, baseOffset);
     s.fh = await open(s.paths.log, 'w+');
+    if (staging !== null) s.direct = await openDirect(s.paths.log, staging, s.fh, 0);
     s.indexFh = await open(s.paths.index, 'w+');
     s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
     s.indexer = new Indexer(baseOffset);
@@ -387,10 +431,12 @@ export class Segment {
     baseOffset: number,
     indexIntervalBytes: number,
     onBatch: (h: BatchHeader) => void,
+    staging: StagingPool | null = null,
   ): Promise<{ segment: Segment; report: RecoveryReport }> {
     const s = new Segment(dir, baseOffset);
     s.fh = await open(s.paths.log, 'r+');
     const report = await s.rebuild(indexIntervalBytes, onBatch);
+    if (staging !== null) s.direct = await openDirect(s.paths.log, staging, s.fh, s.sizeBytes);
     s.indexFh = await open(s.paths.index, 'w+');
     s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
     const { offsetIndex, timeIndex } = s.indexer!;
@@ -420,7 +466,14 @@ export class Segment {
       const oi = OffsetIndex.decode(offsetBuf, size);
       const ti = TimeIndex.decode(timeBuf, endRel);
       const lastRel = oi.index.relOffsets.at(-1) ?? -1;
-      if (oi.consistent && ti.consistent && ti.index.lastRelOffset === endRel && lastRel < endRel && (size === 0) === (endRel === 0)) {
+      if (
+        oi.consistent &&
+        ti.consistent &&
+        ti.index.lastRelOffset === endRel &&
+        lastRel < endRel &&
+        (size === 0) === (endRel === 0) &&
+        (size % DIRECT_ALIGN !== 0 || (await endsWithBatch(s.paths.log, oi.index, baseOffset, nextOffset, size)))
+      ) {
         s.sizeBytes = size;
         s.nextOffset = nextOffset;
         s.maxTimestamp = ti.index.lastTimestamp;
@@ -463,7 +516,13 @@ export class Segment {
       expected = h.baseOffset + h.lastOffsetDelta + 1;
     }
     const valid = scanner.pos;
+    let padding = false;
     if (valid < size) {
+      // What a direct append left beyond the last batch (zeros up to an alignment boundary) is not a torn batch.
+      if (size - valid < DIRECT_ALIGN) {
+        const tail = Buffer.alloc(size - valid);
+        padding = (await readFully(fh, tail, tail.length, valid)) === tail.length && isPadding(tail, size);
+      }
       await fh.truncate(valid);
       await fh.datasync();
     }
@@ -471,7 +530,7 @@ export class Segment {
     this.nextOffset = expected;
     this.maxTimestamp = indexer.maxTimestamp;
     this.indexer = indexer;
-    return { truncatedBytes: size - valid, reason };
+    return padding ? { truncatedBytes: 0, reason: null } : { truncatedBytes: size - valid, reason };
   }
 
   private async writeSealedIndexes(): Promise<void> {
@@ -530,8 +589,9 @@ export class Segment {
     let length = 0;
     for (const r of records) length += r.length;
     try {
+      if (this.direct !== null) await this.appendDirect(this.direct, records, start, length);
       // The requests of a group are written from their own buffers, one writev, rather than copied into one.
-      if (records.length === 1) await writeFully(fh, records[0]!, start);
+      else if (records.length === 1) await writeFully(fh, records[0]!, start);
       else await writevFully(fh, records, start);
     } catch (err) {
       // Leave no half batch behind for the next append to follow.
@@ -551,6 +611,58 @@ export class Segment {
     this.sizeBytes = pos;
     this.maxTimestamp = this.indexer.maxTimestamp;
     if (this.pendingOffsetEntries.length + this.pendingTimeEntries.length >= INDEX_FLUSH_ENTRIES) this.flushIndexes();
+  }
+
+  /**
+   * One O_DIRECT write of the carried partial unit and `records`, from the alignment boundary at or before `start`, zeros
+   * after them up to the next boundary. Afterwards the file is that long; the log's own end stays `start + length`.
+   */
+  private async appendDirect(direct: DirectWriter, records: readonly Buffer[], start: number, length: number): Promise<void> {
+    const from = alignDown(start);
+    const used = direct.carry.length + length;
+    const total = alignUp(used);
+    const blocks = direct.pool.acquire(total);
+    try {
+      let block = 0;
+      let at = 0;
+      const put = (src: Buffer): void => {
+        let done = 0;
+        while (done < src.length) {
+          const n = Math.min(src.length - done, STAGING_BLOCK_BYTES - at);
+          src.copy(blocks[block]!, at, done, done + n);
+          done += n;
+          at += n;
+          if (at === STAGING_BLOCK_BYTES) {
+            block++;
+            at = 0;
+          }
+        }
+      };
+      put(direct.carry);
+      for (const r of records) put(r);
+      if (total > used) blocks[block]!.fill(0, at, at + (total - used));
+      const iov = blocks.map((b, i) => (i === blocks.length - 1 ? b.subarray(0, total - i * STAGING_BLOCK_BYTES) : b));
+      const { bytesWritten } = await direct.fh.writev(iov, from);
+      if (bytesWritten !== total) throw new Error(`a direct write of ${total} bytes at ${from} wrote ${bytesWritten}`);
+      const end = start + length;
+      const tail = end % DIRECT_ALIGN;
+      const tailAt = alignDown(end) - from;
+      const carry = Buffer.allocUnsafe(tail);
+      const src = blocks[Math.floor(tailAt / STAGING_BLOCK_BYTES)]!;
+      src.copy(carry, 0, tailAt % STAGING_BLOCK_BYTES, (tailAt % STAGING_BLOCK_BYTES) + tail);
+      direct.carry = carry;
+    } finally {
+      direct.pool.release(blocks);
+    }
+  }
+
+  /** Cuts the zeros a direct append left after the log's end and closes the direct handle (sealing, closing). */
+  private async endDirect(): Promise<void> {
+    const direct = this.direct;
+    if (direct === null) return;
+    this.direct = null;
+    await direct.fh.close();
+    await this.fh!.truncate(this.sizeBytes);
   }
 
   /**
@@ -604,6 +716,12 @@ export class Segment {
   async seal(syncFiles: boolean): Promise<void> {
     assert(this.pinned && this.indexer !== null, 'only the active segment is sealed');
     await this.indexWritesDone();
+    if (this.direct !== null) {
+      // The zeros after the last batch go before the closing time-index entry marks the segment whole, and reach the
+      // disk first: a sealed segment's length is taken as its end (loadSealed).
+      await this.endDirect();
+      if (syncFiles) await this.fh!.datasync();
+    }
     const ti = this.indexer.timeIndex;
     const endRel = this.nextOffset - this.baseOffset;
     if (ti.lastRelOffset !== endRel) {
@@ -655,6 +773,10 @@ export class Segment {
   /** Closes every handle and forgets the loaded indexes (they are reloaded on the next handle()). */
   async closeHandles(): Promise<void> {
     await this.indexWritesDone();
+    if (this.direct !== null) {
+      await this.endDirect();
+      await this.fh!.datasync();
+    }
     const handles = [this.fh, this.indexFh, this.timeIndexFh];
     this.fh = null;
     this.indexFh = null;
