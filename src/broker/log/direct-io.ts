@@ -26,7 +26,14 @@ const WASM_PAGE_BYTES = 64 * 1024;
 
 /** The one part of the WebAssembly API used here (the project's type libraries do not declare it). */
 type WasmMemory = { readonly buffer: ArrayBuffer };
-const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => WasmMemory } }).WebAssembly;
+type WasmMemoryConstructor = new (d: { initial: number }) => WasmMemory;
+
+/** WebAssembly.Memory, absent when WebAssembly is turned off (node --jitless); the probe then turns direct I/O off. */
+function wasmMemory(): WasmMemoryConstructor {
+  const memory = (globalThis as { WebAssembly?: { Memory?: WasmMemoryConstructor } }).WebAssembly?.Memory;
+  if (memory === undefined) throw new Error('WebAssembly, whose memory gives the aligned staging buffers, is not available');
+  return memory;
+}
 
 /** O_DIRECT, or 0 on platforms without it (then direct I/O is off). */
 export const O_DIRECT: number = (fsConstants as Record<string, number>).O_DIRECT ?? 0;
@@ -64,6 +71,7 @@ export class StagingPool {
   }
 
   #grow(): void {
+    const Memory = wasmMemory();
     const memory = new Memory({ initial: (ARENA_BLOCKS * STAGING_BLOCK_BYTES) / WASM_PAGE_BYTES });
     const whole = Buffer.from(memory.buffer);
     for (let i = 0; i < ARENA_BLOCKS; i++) this.#free.push(whole.subarray(i * STAGING_BLOCK_BYTES, (i + 1) * STAGING_BLOCK_BYTES));
@@ -89,13 +97,14 @@ export function isPadding(tail: Buffer, fileSize: number): boolean {
 
 /**
  * Whether files in `dir` take O_DIRECT writes: writes one aligned block to a scratch file and removes it. Returns null
- * when they do, or the reason they do not (file systems such as tmpfs refuse O_DIRECT).
+ * when they do, or the reason they do not (some file systems, such as ramfs, refuse O_DIRECT).
  */
 export async function probeDirectIo(dir: string, pool: StagingPool): Promise<string | null> {
   if (O_DIRECT === 0) return 'this platform has no O_DIRECT';
   const file = path.join(dir, `.direct-io-probe-${process.pid}`);
-  const blocks = pool.acquire(DIRECT_ALIGN);
+  let blocks: Buffer[] = [];
   try {
+    blocks = pool.acquire(DIRECT_ALIGN);
     const fh = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | O_DIRECT, 0o644);
     try {
       const block = blocks[0]!.subarray(0, DIRECT_ALIGN).fill(0);
