@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DIRECT_ALIGN, StagingPool, probeDirectIo } from '../../src/broker/log/direct-io.ts';
+import { ARENA_BLOCKS, DIRECT_ALIGN, KEPT_ARENAS, STAGING_BLOCK_BYTES, StagingPool, probeDirectIo } from '../../src/broker/log/direct-io.ts';
 import { PartitionLog, type LogConfig } from '../../src/broker/log/index.ts';
 import { BATCH_HEADER_BYTES, decodeRecords, encodeRecordBatch, readBatchHeader, validateBatches } from '../../src/kafka/record-batch.ts';
 import { OXBOW_BIN, run } from '../helpers/broker.ts';
@@ -70,6 +70,29 @@ async function logSizes(dir: string): Promise<number[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.log')).sort();
   return Promise.all(files.map(async (f) => (await stat(path.join(dir, f))).size));
 }
+
+void test('staging memory grows with the appends written at once and lets go of what a burst needed', () => {
+  const pool = new StagingPool();
+  const arenaBytes = ARENA_BLOCKS * STAGING_BLOCK_BYTES;
+  const burst = Array.from({ length: 5 * ARENA_BLOCKS }, (_, i) => {
+    const [block] = pool.acquire(STAGING_BLOCK_BYTES);
+    assert.equal(block!.length, STAGING_BLOCK_BYTES);
+    block!.fill(i % 251);
+    return block!;
+  });
+  assert.equal(pool.allocatedBytes, 5 * arenaBytes);
+  assert.equal(pool.blocksInUse, 5 * ARENA_BLOCKS);
+  // No two blocks share memory.
+  burst.forEach((b, i) => assert.ok(b[0] === i % 251 && b[STAGING_BLOCK_BYTES - 1] === i % 251, `block ${i}`));
+  pool.release(burst);
+  assert.equal(pool.blocksInUse, 0);
+  assert.equal(pool.allocatedBytes, KEPT_ARENAS * arenaBytes);
+  // A large append takes several blocks; what is kept is used again before anything new is allocated.
+  const big = pool.acquire(3 * STAGING_BLOCK_BYTES + 1);
+  assert.equal(big.length, 4);
+  assert.equal(pool.allocatedBytes, KEPT_ARENAS * arenaBytes);
+  pool.release(big);
+});
 
 void test('direct appends of batches of every length read back whole while written, across rolls, and after a restart', async (t) => {
   const dir = await tempDir(t);

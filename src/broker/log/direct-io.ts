@@ -21,7 +21,7 @@ export const DIRECT_ALIGN = 4096;
 /** Staging memory is handed out in blocks of this size; one append takes as many as its bytes need. */
 export const STAGING_BLOCK_BYTES = 256 * 1024;
 /** Blocks per WebAssembly.Memory (16 MiB); more arenas are added while appends hold every block. */
-const ARENA_BLOCKS = 64;
+export const ARENA_BLOCKS = 64;
 const WASM_PAGE_BYTES = 64 * 1024;
 
 /** The one part of the WebAssembly API used here (the project's type libraries do not declare it). */
@@ -39,13 +39,22 @@ function wasmMemory(): WasmMemoryConstructor {
 export const O_DIRECT: number = (fsConstants as Record<string, number>).O_DIRECT ?? 0;
 
 /**
+ * Free blocks of this many arenas are kept beyond what the appends in flight hold; an arena whose blocks are all free
+ * is let go when more than that is free, so a burst does not keep its memory and a load that rises and falls a little
+ * does not allocate fresh memory each time (which is what direct I/O saves).
+ */
+export const KEPT_ARENAS = 2;
+
+/**
  * Page-aligned staging blocks shared by every partition of a broker. Blocks are held only while an append is being
  * written, so the pool grows to the bytes being written at once (bounded by the requests the connections may have
- * unanswered) and stays there.
+ * unanswered); once that falls again, wholly free arenas are let go (see KEPT_ARENAS).
  */
 export class StagingPool {
+  /** Free blocks; the most recently released are handed out first, so a steady load keeps to few arenas. */
   #free: Buffer[] = [];
-  #arenas = 0;
+  /** Free blocks per arena, by the arena's memory. */
+  #arenaFree = new Map<ArrayBufferLike, number>();
   #inUse = 0;
 
   /** Blocks covering `bytes`, each STAGING_BLOCK_BYTES long and page-aligned. Give them back with release(). */
@@ -53,17 +62,30 @@ export class StagingPool {
     const n = Math.max(1, Math.ceil(bytes / STAGING_BLOCK_BYTES));
     while (this.#free.length < n) this.#grow();
     this.#inUse += n;
-    return this.#free.splice(this.#free.length - n, n);
+    const taken = this.#free.splice(this.#free.length - n, n);
+    for (const b of taken) this.#arenaFree.set(b.buffer, this.#arenaFree.get(b.buffer)! - 1);
+    return taken;
   }
 
   release(blocks: readonly Buffer[]): void {
     this.#inUse -= blocks.length;
-    for (const b of blocks) this.#free.push(b);
+    const emptied: ArrayBufferLike[] = [];
+    for (const b of blocks) {
+      this.#free.push(b);
+      const free = this.#arenaFree.get(b.buffer)! + 1;
+      this.#arenaFree.set(b.buffer, free);
+      if (free === ARENA_BLOCKS) emptied.push(b.buffer);
+    }
+    for (const arena of emptied) {
+      if (this.#free.length - ARENA_BLOCKS < KEPT_ARENAS * ARENA_BLOCKS) break;
+      this.#arenaFree.delete(arena);
+      this.#free = this.#free.filter((b) => b.buffer !== arena);
+    }
   }
 
   /** Bytes of staging memory allocated (in use and free). */
   get allocatedBytes(): number {
-    return this.#arenas * ARENA_BLOCKS * STAGING_BLOCK_BYTES;
+    return this.#arenaFree.size * ARENA_BLOCKS * STAGING_BLOCK_BYTES;
   }
 
   get blocksInUse(): number {
@@ -75,7 +97,7 @@ export class StagingPool {
     const memory = new Memory({ initial: (ARENA_BLOCKS * STAGING_BLOCK_BYTES) / WASM_PAGE_BYTES });
     const whole = Buffer.from(memory.buffer);
     for (let i = 0; i < ARENA_BLOCKS; i++) this.#free.push(whole.subarray(i * STAGING_BLOCK_BYTES, (i + 1) * STAGING_BLOCK_BYTES));
-    this.#arenas++;
+    this.#arenaFree.set(memory.buffer, ARENA_BLOCKS);
   }
 }
 
