@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ARENA_BLOCKS, DIRECT_ALIGN, KEPT_ARENAS, STAGING_BLOCK_BYTES, StagingPool, probeDirectIo } from '../../src/broker/log/direct-io.ts';
 import { PartitionLog, type LogConfig } from '../../src/broker/log/index.ts';
 import { BATCH_HEADER_BYTES, decodeRecords, encodeRecordBatch, readBatchHeader, validateBatches } from '../../src/kafka/record-batch.ts';
-import { OXBOW_BIN, run } from '../helpers/broker.ts';
+import { OXBOW_BIN, killWriterAt, run } from '../helpers/broker.ts';
 
 async function tempDir(t: TestContext, parent = os.tmpdir()): Promise<string> {
   const dir = await mkdtemp(path.join(parent, 'oxbow-dio-'));
@@ -203,20 +203,7 @@ for (let i = 0; ; i += 3) {
   const logDir = path.join(dir, 'log');
   let acked = -1;
   for (let round = 0; round < 3; round++) {
-    const child = spawn(process.execPath, [script, logDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const target = acked + 200 + Math.floor(Math.random() * 300);
-    let buffered = '';
-    await new Promise<void>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code} ${signal}`))));
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const l of lines) acked = Number(l);
-        if (acked >= target && !child.killed) child.kill('SIGKILL');
-      });
-    });
+    acked = await killWriterAt(script, [logDir], acked + 200 + Math.floor(Math.random() * 300));
     const log = await PartitionLog.open(logDir, config(new StagingPool(), { segmentBytes: 40000 }));
     try {
       assert.ok(log.logEndOffset > acked, `round ${round}: acked up to ${acked}, log ends at ${log.logEndOffset}`);

@@ -1,7 +1,6 @@
 // The partition log on real files: offsets, reads (mid-batch, KIP-74), segment rolls, restart and torn-tail recovery,
 // kill -9 durability, retention by time and size, idempotent producers, timestamps and bounded file handles.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +11,7 @@ import { KafkaErrorCode } from '../../src/kafka/errors.ts';
 import { decodeRecords, encodeRecordBatch, readBatchHeader, validateBatches, type EncodeBatchOptions } from '../../src/kafka/record-batch.ts';
 import { BrokerError, BrokerErrorCode } from '../../src/broker/index.ts';
 import { PartitionLog, type AppendResult, type LogConfig } from '../../src/broker/log/index.ts';
+import { killWriterAt } from '../helpers/broker.ts';
 
 const BASE_CONFIG: LogConfig = {
   segmentBytes: 1 << 20,
@@ -300,20 +300,7 @@ for (let i = 0; ; i++) {
 `,
   );
   const logDir = path.join(dir, 'log');
-  const child = spawn(process.execPath, [script, logDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let acked = -1;
-  let buffered = '';
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code} ${signal}`))));
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const l of lines) acked = Number(l);
-      if (acked >= 600 && !child.killed) child.kill('SIGKILL');
-    });
-  });
+  const acked = await killWriterAt(script, [logDir], 600);
   const log = await openLog(t, logDir);
   assert.ok(log.logEndOffset > acked, `acked up to ${acked}, log ends at ${log.logEndOffset}`);
   const all = await readAll(log, 64 << 10);

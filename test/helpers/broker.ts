@@ -120,3 +120,24 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Runs `node <script> <args...>`, a writer that prints the last acknowledged offset on a line after each append, and
+ * kills it with SIGKILL once it has printed `target` or more; resolves with the last offset it printed.
+ */
+export function killWriterAt(script: string, args: string[], target: number): Promise<number> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let acked = -1;
+  let buffered = '';
+  return new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`writer exited ${code} ${signal}`))));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const l of lines) acked = Number(l);
+      if (acked >= target && !child.killed) child.kill('SIGKILL');
+    });
+  });
+}
