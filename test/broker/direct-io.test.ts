@@ -4,7 +4,7 @@
 // file system refuses direct I/O.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -213,6 +213,34 @@ for (let i = 0; ; i += 3) {
       await log.close();
     }
   }
+});
+
+void test('a roll that cannot create its index files refuses the append and leaves no file open', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async (t) => {
+  const dir = await tempDir(t);
+  const log = await PartitionLog.open(dir, config(new StagingPool(), { segmentBytes: 4000 }));
+  t.after(() => log.close().catch(() => {}));
+  await append(log, batch(0));
+  const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+  const before = await fds();
+  const rolls = log.segmentCount;
+  // A roll starts its segment at the log's end offset: a directory where that segment's index file goes, before every
+  // append until one has to roll.
+  let refused: unknown = null;
+  for (let i = 1; i < 100 && refused === null; i++) {
+    const blocker = path.join(dir, `${String(log.logEndOffset).padStart(20, '0')}.index`);
+    await mkdir(blocker);
+    const bytes = batch(i, 1);
+    const v = validateBatches(bytes, { maxMessageBytes: 1 << 20, allowZstd: true });
+    assert.ok(v.ok);
+    await log.append(bytes, v.batches).then(
+      (r) => assert.ok(r.ok),
+      (err: unknown) => (refused = err),
+    );
+    if (refused === null) await rm(blocker, { recursive: true });
+  }
+  assert.match(String(refused), /rolling a new segment at offset \d+ .*EISDIR/);
+  assert.equal(log.segmentCount, rolls);
+  assert.equal(await fds(), before, 'the new segment\'s log file handles were closed');
 });
 
 /**

@@ -413,13 +413,28 @@ export class Segment {
   /** A new, empty active segment; with `staging`, appends are written with direct I/O. */
   static async create(dir: string, baseOffset: number, staging: StagingPool | null = null): Promise<Segment> {
     const s = new Segment(dir, baseOffset);
-    s.fh = await open(s.paths.log, 'w+');
-    if (staging !== null) s.direct = await openDirect(s.paths.log, staging, s.fh, 0);
-    s.indexFh = await open(s.paths.index, 'w+');
-    s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
+    try {
+      s.fh = await open(s.paths.log, 'w+');
+      if (staging !== null) s.direct = await openDirect(s.paths.log, staging, s.fh, 0);
+      s.indexFh = await open(s.paths.index, 'w+');
+      s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
+    } catch (err) {
+      await s.closeOpened();
+      throw err;
+    }
     s.indexer = new Indexer(baseOffset);
     s.pinned = true;
     return s;
+  }
+
+  /** Closes whatever handles a failed create or recovery had opened. */
+  private async closeOpened(): Promise<void> {
+    const handles = [this.direct?.fh ?? null, this.fh, this.indexFh, this.timeIndexFh];
+    this.direct = null;
+    this.fh = null;
+    this.indexFh = null;
+    this.timeIndexFh = null;
+    for (const h of handles) if (h !== null) await h.close().catch(() => {});
   }
 
   /**
@@ -434,16 +449,21 @@ export class Segment {
     staging: StagingPool | null = null,
   ): Promise<{ segment: Segment; report: RecoveryReport }> {
     const s = new Segment(dir, baseOffset);
-    s.fh = await open(s.paths.log, 'r+');
-    const report = await s.rebuild(indexIntervalBytes, onBatch);
-    if (staging !== null) s.direct = await openDirect(s.paths.log, staging, s.fh, s.sizeBytes);
-    s.indexFh = await open(s.paths.index, 'w+');
-    s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
-    const { offsetIndex, timeIndex } = s.indexer!;
-    await writeFully(s.indexFh, offsetIndex.encode(), 0);
-    await writeFully(s.timeIndexFh, timeIndex.encode(), 0);
-    s.pinned = true;
-    return { segment: s, report };
+    try {
+      s.fh = await open(s.paths.log, 'r+');
+      const report = await s.rebuild(indexIntervalBytes, onBatch);
+      if (staging !== null) s.direct = await openDirect(s.paths.log, staging, s.fh, s.sizeBytes);
+      s.indexFh = await open(s.paths.index, 'w+');
+      s.timeIndexFh = await open(s.paths.timeIndex, 'w+');
+      const { offsetIndex, timeIndex } = s.indexer!;
+      await writeFully(s.indexFh, offsetIndex.encode(), 0);
+      await writeFully(s.timeIndexFh, timeIndex.encode(), 0);
+      s.pinned = true;
+      return { segment: s, report };
+    } catch (err) {
+      await s.closeOpened();
+      throw err;
+    }
   }
 
   /**
