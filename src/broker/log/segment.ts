@@ -794,8 +794,10 @@ export class Segment {
   async closeHandles(): Promise<void> {
     await this.indexWritesDone();
     if (this.direct !== null) {
-      await this.endDirect();
-      await this.fh!.datasync();
+      // Best effort, so that a failing disk still gets every handle closed: zeros left behind are cut on the next open.
+      await this.endDirect()
+        .then(() => this.fh!.datasync())
+        .catch(() => {});
     }
     const handles = [this.fh, this.indexFh, this.timeIndexFh];
     this.fh = null;
