@@ -1,7 +1,7 @@
 // Fetch: serves whole stored batches from many partitions, long-polling (max_wait_ms, min_bytes) without busy-waiting.
 import { FetchApi, type FetchPartitionData, type FetchRequest, type FetchResponse } from '../../kafka/apis/fetch.ts';
 import { KafkaErrorCode } from '../../kafka/errors.ts';
-import type { PartitionLog } from '../log/index.ts';
+import type { PartitionLog, ReadResult } from '../log/index.ts';
 import { handler, type HandlerContext } from './context.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -26,13 +26,59 @@ function empty(partitionIndex: number, errorCode: number, log?: PartitionLog): F
   };
 }
 
+type Planned = { out: FetchPartitionData; log: PartitionLog; fetchOffset: number; partitionMaxBytes: number };
+
+/** True when `records` holds exactly one batch (a batch's length field counts the bytes after its first 12). */
+function oneBatch(records: Buffer): boolean {
+  return records.length >= 12 && records.length === 12 + records.readInt32BE(8);
+}
+
+/**
+ * Reads every partition of a fetch that has data past its offset, in order: each takes whole batches within its
+ * partition's limit and what is left of the response's, and only the first partition with data may go beyond them,
+ * with one batch larger than both (KIP-74). When the partitions' limits fit in the response's together, the reads
+ * cannot change each other's limits: they then run at once, so that reads from the disk overlap instead of taking
+ * turns. A read is done again in order only where its batch made it larger than the limit it had in the end.
+ */
+async function readPartitions(ctx: HandlerContext, planned: Planned[], maxBytes: number): Promise<{ bytes: number; anyError: boolean }> {
+  const wanted = planned.filter((x) => x.fetchOffset < x.log.logEndOffset);
+  let early: ReadResult[] = [];
+  if (wanted.length > 1 && wanted.every((x) => x.partitionMaxBytes > 0) && wanted.reduce((n, x) => n + x.partitionMaxBytes, 0) <= maxBytes) {
+    const settled = await Promise.allSettled(wanted.map((x) => x.log.read(x.fetchOffset, x.partitionMaxBytes, ctx.lease)));
+    // Every read is finished with its buffer before a failure goes up and the buffers go back.
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+    early = settled.map((s) => (s as PromiseFulfilledResult<ReadResult>).value);
+  }
+  let remaining = maxBytes;
+  let bytes = 0;
+  let anyError = false;
+  for (const [i, x] of wanted.entries()) {
+    const limit = Math.min(x.partitionMaxBytes, remaining);
+    if (limit <= 0 && bytes > 0) continue;
+    // A read up to the partition's own limit gives what a read up to `limit` would when it fits in `limit`, or when
+    // it is a single batch (any smaller limit returns that batch too).
+    let read = early[i];
+    if (read === undefined || (read.records.length > limit && !oneBatch(read.records))) {
+      read = await x.log.read(x.fetchOffset, Math.max(limit, 1), ctx.lease);
+    }
+    if (read.outOfRange) {
+      x.out.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
+      anyError = true;
+    } else if (read.records.length > 0 && (bytes === 0 || read.records.length <= limit)) {
+      x.out.records = read.records;
+      bytes += read.records.length;
+      remaining -= read.records.length;
+    }
+  }
+  return { bytes, anyError };
+}
+
 async function evaluate(ctx: HandlerContext, req: FetchRequest): Promise<Evaluated> {
   const { broker } = ctx;
-  let remaining = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
-  let bytes = 0;
   let anyError = false;
   const logs: PartitionLog[] = [];
   const ends: number[] = [];
+  const planned: Planned[] = [];
   const responses = [];
   for (const t of req.topics) {
     const topic = broker.topics.get(t.topic);
@@ -56,31 +102,21 @@ async function evaluate(ctx: HandlerContext, req: FetchRequest): Promise<Evaluat
       }
       const out = empty(p.partition, 0, log);
       if (req.isolationLevel === 1) out.abortedTransactions = [];
-      // Once the response budget is spent, later partitions report their offsets without data (KIP-74: the first
-      // batch of the first partition with data is always sent whole, even beyond the limits).
-      const limit = Math.min(p.partitionMaxBytes, remaining);
-      const endBeforeRead = log.logEndOffset;
-      if (p.fetchOffset < log.logEndOffset && (limit > 0 || bytes === 0)) {
-        const read = await log.read(p.fetchOffset, Math.max(limit, 1), ctx.lease);
-        if (read.outOfRange) {
-          out.errorCode = KafkaErrorCode.OFFSET_OUT_OF_RANGE;
-          anyError = true;
-        } else if (read.records.length > 0) {
-          out.records = read.records;
-          bytes += read.records.length;
-          remaining -= read.records.length;
-        }
-      }
-      // High watermark after the read, so it never trails the data returned.
-      out.highWatermark = out.lastStableOffset = log.logEndOffset;
+      planned.push({ out, log, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes });
       logs.push(log);
-      ends.push(endBeforeRead);
-      out.logStartOffset = log.logStartOffset;
+      // The end before the read: an append after it wakes a long poll that found too little.
+      ends.push(log.logEndOffset);
       partitions.push(out);
     }
     responses.push({ topic: t.topic, partitions });
   }
-  return { response: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes, anyError, logs, ends };
+  const read = await readPartitions(ctx, planned, req.maxBytes > 0 ? req.maxBytes : 0x7fffffff);
+  for (const { out, log } of planned) {
+    // High watermark after the read, so it never trails the data returned.
+    out.highWatermark = out.lastStableOffset = log.logEndOffset;
+    out.logStartOffset = log.logStartOffset;
+  }
+  return { response: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes: read.bytes, anyError: anyError || read.anyError, logs, ends };
 }
 
 /** Resolves on the first append to any of the logs (or if one grew since `ends` was taken) or when the time is up. */
