@@ -1,6 +1,7 @@
 // Fetch: serves whole stored batches from many partitions, long-polling (max_wait_ms, min_bytes) without busy-waiting.
 import { FetchApi, type FetchPartitionData, type FetchRequest, type FetchResponse } from '../../kafka/apis/fetch.ts';
 import { KafkaErrorCode } from '../../kafka/errors.ts';
+import { readBatchHeader } from '../../kafka/record-batch.ts';
 import type { PartitionLog, ReadResult } from '../log/index.ts';
 import { handler, type HandlerContext } from './context.ts';
 
@@ -28,11 +29,6 @@ function empty(partitionIndex: number, errorCode: number, log?: PartitionLog): F
 
 type Planned = { out: FetchPartitionData; log: PartitionLog; fetchOffset: number; partitionMaxBytes: number };
 
-/** True when `records` holds exactly one batch (a batch's length field counts the bytes after its first 12). */
-function oneBatch(records: Buffer): boolean {
-  return records.length >= 12 && records.length === 12 + records.readInt32BE(8);
-}
-
 /**
  * Reads every partition of a fetch that has data past its offset, in order: each takes whole batches within its
  * partition's limit and what is left of the response's, and only the first partition with data may go beyond them,
@@ -58,7 +54,7 @@ async function readPartitions(ctx: HandlerContext, planned: Planned[], maxBytes:
     // A read up to the partition's own limit gives what a read up to `limit` would when it fits in `limit`, or when
     // it is a single batch (any smaller limit returns that batch too).
     let read = early[i];
-    if (read === undefined || (read.records.length > limit && !oneBatch(read.records))) {
+    if (read === undefined || (read.records.length > limit && readBatchHeader(read.records, 0).byteLength !== read.records.length)) {
       read = await x.log.read(x.fetchOffset, Math.max(limit, 1), ctx.lease);
     }
     if (read.outOfRange) {
